@@ -1,0 +1,43 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step of theirs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODELS := models/v1/manifest.json models/v2/manifest.json
+
+export HOST ?= 127.0.0.1
+export PORT ?= 8000
+export STATE_DIR ?= ./var
+
+.PHONY: run test lint format model stack stack-down bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(MODELS) &: data/housing.csv $(STAMP)
+	$(BIN)/housing-api train
+
+model: $(MODELS)
+
+run: $(STAMP) $(MODELS)
+	$(BIN)/housing-api serve
+
+test: $(STAMP) $(MODELS)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) models/v1 models/v2 var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Housing Price API: the HTTP service."""

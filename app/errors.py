@@ -1,0 +1,36 @@
+"""Validation errors that name the field and never echo the input.
+
+FastAPI's default 422 handler echoes each bad value; echoing a NaN or an
+Infinity makes the JSON encoder fail and the 422 turns into a 500, and echoing
+large bodies back is a reflection risk. This handler keeps what a client needs
+(where, what, which rule) and drops the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+def _describe(error: dict[str, Any]) -> dict[str, Any]:
+    loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
+    if error.get("type") == "json_invalid":
+        position = loc[1] if len(loc) > 1 else "?"
+        return {"loc": loc[:1], "msg": f"body: invalid JSON near character {position}",
+                "type": "json_invalid"}
+    field = ".".join(str(part) for part in loc[1:]) or "body"
+    return {"loc": loc, "msg": f"{field}: {error.get('msg', 'invalid')}", "type": error.get("type")}
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        status_code=422, content={"detail": [_describe(error) for error in exc.errors()]}
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error_handler)

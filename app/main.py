@@ -1,0 +1,53 @@
+"""create_app(): settings → lifespan → middleware → routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+from threadpoolctl import threadpool_limits
+
+from app.errors import install_error_handlers
+from app.logging import configure_logging
+from app.middleware.request_id import RequestIdMiddleware
+from app.ml.registry import ModelRegistry
+from app.ops.router import router as ops_router
+from app.predict.router import router as predict_router
+from app.readiness import register_probe
+from app.settings import Settings
+
+API_VERSION = "1.0.0"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    # One BLAS/OpenMP thread per process: workers are the unit of parallelism.
+    threadpool_limits(limits=1)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    app.state.models = ModelRegistry.load(settings.models_dir)
+
+    async def models_loaded() -> bool:
+        return bool(app.state.models.versions)
+
+    register_probe(app, "models", models_loaded)
+    async with AsyncExitStack():
+        yield
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Housing Price API",
+        version=API_VERSION,
+        summary="Predicts 1987 Windsor house prices; champion v1, challenger v2.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(ops_router)
+    app.include_router(predict_router)
+    return app

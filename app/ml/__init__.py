@@ -1,0 +1,1 @@
+"""Training, manifests and loading of the model artifacts."""

@@ -1,0 +1,121 @@
+"""The one settings class, read from the environment and ``.env``."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+MIN_ADMIN_PASSWORD_LENGTH = 12
+PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "changethis", "secret", "password"})
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    state_dir: Path = Path("var")
+    models_dir: Path = Path("models")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Shared state. Unset: SQLite under STATE_DIR and in-process limits (one host).
+    redis_url: str | None = None
+    redis_timeout_seconds: float = Field(0.5, gt=0, le=10)
+
+    # Tokens. JWT_SIGNING_KEYS is "kid:secret,kid:secret"; the first signs, all verify.
+    jwt_signing_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "housing-api"
+    jwt_audience: str = "housing-api"
+    access_token_ttl_seconds: int = Field(900, ge=60, le=86_400)
+    refresh_token_ttl_seconds: int = Field(14 * 86_400, ge=3600, le=90 * 86_400)
+
+    # API keys are stored as HMAC-SHA256(pepper, key).
+    api_key_pepper: SecretStr | None = None
+
+    # First admin, created when no user exists yet.
+    first_admin_username: str | None = None
+    first_admin_password: SecretStr | None = None
+
+    # Rate limits ("N/second|minute|hour|day", see the `limits` package).
+    default_rate_limit: str = "100/minute"
+    anonymous_rate_limit: str = "60/minute"
+    login_failure_limit: str = "10/minute"
+    rate_limit_strategy: Literal["moving-window", "sliding-window"] = "moving-window"
+    rate_limit_outage_policy: Literal["fail-open", "fail-closed"] = "fail-open"
+
+    # Peers whose X-Forwarded-For is believed (addresses or CIDR networks).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("jwt_signing_keys", "trusted_proxies", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("jwt_signing_keys")
+    @classmethod
+    def _kid_and_secret(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for item in value:
+            kid, sep, secret = item.get_secret_value().partition(":")
+            if not (sep and kid and secret):
+                raise ValueError("JWT_SIGNING_KEYS entries must look like 'kid:secret'")
+        return value
+
+    @model_validator(mode="after")
+    def _production_refuses_weak_secrets(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems: list[str] = []
+        if not self.jwt_signing_keys:
+            problems.append("JWT_SIGNING_KEYS is missing")
+        for kid, secret in self.signing_keys:
+            if _weak(secret, MIN_SECRET_LENGTH):
+                problems.append(f"JWT signing key {kid!r} is weak (at least {MIN_SECRET_LENGTH} random characters)")
+        if self.api_key_pepper is None or _weak(self.api_key_pepper.get_secret_value(), MIN_SECRET_LENGTH):
+            problems.append(f"API_KEY_PEPPER is missing or weak (at least {MIN_SECRET_LENGTH} characters)")
+        if self.first_admin_password is not None and _weak(
+            self.first_admin_password.get_secret_value(), MIN_ADMIN_PASSWORD_LENGTH
+        ):
+            problems.append(f"FIRST_ADMIN_PASSWORD is weak (at least {MIN_ADMIN_PASSWORD_LENGTH} characters)")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @cached_property
+    def signing_keys(self) -> list[tuple[str, str]]:
+        """(kid, secret) pairs, the signing key first."""
+        pairs = []
+        for item in self.jwt_signing_keys:
+            kid, _, secret = item.get_secret_value().partition(":")
+            pairs.append((kid, secret))
+        return pairs
+
+
+def _weak(secret: str, min_length: int) -> bool:
+    lowered = secret.lower()
+    return (
+        len(secret) < min_length
+        or lowered in PLACEHOLDER_SECRETS
+        or any(lowered.startswith(p) for p in PLACEHOLDER_SECRETS)
+        or len(set(secret)) < 8
+    )

@@ -1,0 +1,1 @@
+"""Credentials and nothing else. Imports nothing from ``app``."""

@@ -1,0 +1,28 @@
+"""Who is calling: the one object every protected route receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PrincipalKind = Literal["user", "key"]
+
+SCOPE_PREDICT = "predict"
+SCOPE_ADMIN = "admin"
+KNOWN_SCOPES = frozenset({SCOPE_PREDICT, SCOPE_ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    subject: str
+    """The username for a token client, the key id for a key client."""
+    kind: PrincipalKind
+    scopes: frozenset[str]
+    rate_limit: str | None = None
+    """The key's own limit; ``None`` means the configured default."""
+    token_id: str | None = None
+    """The access token's ``jti``, for token clients."""
+
+    @property
+    def rate_limit_key(self) -> str:
+        return f"{self.kind}:{self.subject}"

@@ -1,0 +1,121 @@
+"""The inference endpoints: answers, batches, and a table of refusals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+V1 = {"lotsize": 5850, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}
+V2 = {
+    **V1,
+    "driveway": True,
+    "recroom": False,
+    "fullbase": True,
+    "gashw": False,
+    "airco": False,
+    "prefarea": False,
+}
+
+
+def _post(client: TestClient, path: str, body: Any) -> Any:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    return client.post(path, content=raw, headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(("version", "body"), [("v1", V1), ("v2", V2)])
+def test_predict_answers_a_plausible_price(client: TestClient, version: str, body: dict) -> None:
+    response = _post(client, f"/{version}/predict", body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["model_version"] == version
+    assert 25_000 < answer["predicted_price"] < 190_000
+
+
+def test_more_lot_and_bathrooms_cost_more(client: TestClient) -> None:
+    small = _post(client, "/v1/predict", V1).json()["predicted_price"]
+    large = _post(client, "/v1/predict", {**V1, "lotsize": 12000, "bathrms": 3}).json()
+    assert large["predicted_price"] > small
+
+
+@pytest.mark.parametrize(("version", "base"), [("v1", V1), ("v2", V2)])
+def test_batch_equals_singles_in_order(client: TestClient, version: str, base: dict) -> None:
+    instances = [
+        {**base, "lotsize": 2000 + 750 * i, "bedrooms": 1 + i % 5, "garagepl": i % 4}
+        for i in range(12)
+    ]
+    batch = _post(client, f"/{version}/predict/batch", {"instances": instances})
+    assert batch.status_code == 200, batch.text
+    singles = [_post(client, f"/{version}/predict", x).json()["predicted_price"] for x in instances]
+    assert batch.json() == {"predictions": singles, "model_version": version}
+
+
+def test_largest_legal_batch_is_accepted(client: TestClient) -> None:
+    response = _post(client, "/v2/predict/batch", {"instances": [V2] * 1000})
+    assert response.status_code == 200
+    assert len(response.json()["predictions"]) == 1000
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_model_metadata(client: TestClient, version: str) -> None:
+    info = client.get(f"/{version}/model").json()
+    assert info["version"] == version
+    assert info["role"] == ("champion" if version == "v1" else "challenger")
+    assert len(info["artifact_sha256"]) == 64
+    assert {"cv5", "holdout"} <= set(info["metrics"])
+    lotsize = info["features"][0]
+    assert lotsize["name"] == "lotsize" and lotsize["type"] == "number"
+    assert lotsize["allowed_min"] == 100 and lotsize["allowed_max"] == 1_000_000
+
+
+BAD_INPUTS = [
+    ("/v1/predict", '{"lotsize": 1e999, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
+     "lotsize"),
+    ("/v1/predict", '{"lotsize": -1e999, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
+     "lotsize"),
+    ("/v1/predict", '{"lotsize": NaN, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
+     "lotsize"),
+    ("/v1/predict", '{"lotsize": Infinity, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
+     "lotsize"),
+    ("/v1/predict", {**V1, "bedrooms": 2.7}, "bedrooms"),
+    ("/v1/predict", {**V1, "bedrooms": "3"}, "bedrooms"),
+    ("/v1/predict", {**V1, "bedrooms": True}, "bedrooms"),
+    ("/v1/predict", {**V1, "bedrooms": -1}, "bedrooms"),
+    ("/v1/predict", {**V1, "bedrooms": 10**30}, "bedrooms"),
+    ("/v1/predict", {**V1, "bathrms": 21}, "bathrms"),
+    ("/v1/predict", {**V1, "stories": 0}, "stories"),
+    ("/v1/predict", {**V1, "garagepl": None}, "garagepl"),
+    ("/v1/predict", {**V1, "lotsize": 0}, "lotsize"),
+    ("/v1/predict", {**V1, "lotsize": 1e308}, "lotsize"),
+    ("/v1/predict", {**V1, "lotsize": "5850"}, "lotsize"),
+    ("/v1/predict", {**V1, "price": 1}, "price"),
+    ("/v1/predict", {k: v for k, v in V1.items() if k != "stories"}, "stories"),
+    ("/v1/predict", [V1], "body"),
+    ("/v1/predict", "not json", "body"),
+    ("/v2/predict", V1, "driveway"),
+    ("/v2/predict", {**V2, "airco": "yes"}, "airco"),
+    ("/v2/predict", {**V2, "airco": 1}, "airco"),
+    ("/v1/predict/batch", {"instances": []}, "instances"),
+    ("/v1/predict/batch", {"instances": [V1] * 1001}, "instances"),
+    ("/v1/predict/batch", {"instances": [V1, {**V1, "lotsize": "NaN"}]}, "instances.1.lotsize"),
+    ("/v1/predict/batch", {"instances": [V1], "extra": 1}, "extra"),
+    ("/v1/predict/batch", V1, "instances"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field"), BAD_INPUTS)
+def test_bad_input_is_a_422_naming_the_field(
+    client: TestClient, path: str, body: Any, field: str
+) -> None:
+    response = _post(client, path, body)
+    assert response.status_code == 422, response.text
+    messages = [error["msg"] for error in response.json()["detail"]]
+    assert any(message.startswith(f"{field}") for message in messages), messages
+
+
+def test_refusals_never_echo_the_input(client: TestClient) -> None:
+    response = _post(client, "/v1/predict", {**V1, "lotsize": "<script>alert(1)</script>"})
+    assert response.status_code == 422
+    assert "script" not in response.text
