@@ -50,8 +50,8 @@ RECIPES: dict[str, Recipe] = {
         "histogram gradient boosting on log(price)",
         _log_price(
             HistGradientBoostingRegressor(
-                max_iter=300,
-                learning_rate=0.04,
+                max_iter=100,
+                learning_rate=0.1,
                 max_leaf_nodes=8,
                 min_samples_leaf=15,
                 l2_regularization=1.0,
