@@ -1,0 +1,106 @@
+"""API keys: issue, list, revoke, rotate, and check one presented by a client.
+
+The store is asked on every check, never a per-process cache, so a revoked
+or rotated key is refused by every worker from the next request on.
+``last_used_at`` is written at most once per ``touch_interval`` per key: the
+record read for the check says when it was last written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from auth import validation
+from auth.api_keys import ApiKeyDigester, display_prefix, generate_api_key, is_well_formed
+from auth.clock import Clock, utc_now
+from auth.errors import InvalidInput
+from auth.store.base import ApiKeyRecord, CredentialStore
+
+DEFAULT_TOUCH_INTERVAL = timedelta(minutes=1)
+MAX_EXPIRES_IN_DAYS = 3650
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedApiKey:
+    record: ApiKeyRecord
+    secret: str
+    """The key itself: shown to the admin once, never stored."""
+
+
+class KeyService:
+    def __init__(
+        self,
+        store: CredentialStore,
+        digester: ApiKeyDigester,
+        *,
+        clock: Clock = utc_now,
+        touch_interval: timedelta = DEFAULT_TOUCH_INTERVAL,
+    ) -> None:
+        self._store = store
+        self._digester = digester
+        self._clock = clock
+        self._touch_interval = touch_interval
+
+    async def create(
+        self,
+        name: str,
+        scopes: Iterable[str],
+        rate_limit: str,
+        *,
+        expires_in_days: int | None = None,
+        created_by: str | None = None,
+    ) -> IssuedApiKey:
+        """Raise ``InvalidInput`` for an unknown scope, a bad limit, name or lifetime."""
+        if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRES_IN_DAYS:
+            raise InvalidInput(f"expires_in_days must be between 1 and {MAX_EXPIRES_IN_DAYS}")
+        now = self._clock()
+        secret = generate_api_key()
+        record = ApiKeyRecord(
+            id=secrets.token_hex(8),
+            name=validation.key_name(name),
+            prefix=display_prefix(secret),
+            secret_digest=self._digester.digest(secret),
+            scopes=validation.known_scopes(scopes),
+            rate_limit=validation.rate_limit(rate_limit),
+            created_at=now,
+            expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
+            created_by=created_by,
+        )
+        await self._store.create_key(record)
+        return IssuedApiKey(record=record, secret=secret)
+
+    async def get(self, key_id: str) -> ApiKeyRecord | None:
+        return await self._store.get_key(key_id)
+
+    async def list(self) -> list[ApiKeyRecord]:
+        return await self._store.list_keys()
+
+    async def revoke(self, key_id: str) -> bool:
+        """``False`` when the key is unknown or already revoked."""
+        return await self._store.revoke_key(key_id, self._clock())
+
+    async def rotate(self, key_id: str) -> IssuedApiKey | None:
+        """A new secret for the same key; ``None`` when unknown or revoked."""
+        secret = generate_api_key()
+        record = await self._store.rotate_key(
+            key_id, display_prefix(secret), self._digester.digest(secret)
+        )
+        return None if record is None else IssuedApiKey(record=record, secret=secret)
+
+    async def check(self, secret: str) -> ApiKeyRecord | None:
+        """The live key whose secret this is, or ``None``; a typo never reaches the store."""
+        if not is_well_formed(secret):
+            return None
+        record = await self._store.find_key_by_digest(self._digester.digest(secret))
+        now = self._clock()
+        if record is None or record.revoked_at is not None:
+            return None
+        if record.expires_at is not None and record.expires_at <= now:
+            return None
+        if record.last_used_at is None or now - record.last_used_at >= self._touch_interval:
+            await self._store.touch_key(record.id, now)
+            record = replace(record, last_used_at=now)
+        return record

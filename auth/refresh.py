@@ -1,0 +1,76 @@
+"""Refresh tokens: opaque, single-use, grouped in families.
+
+A password grant starts a family; each refresh grant spends the presented
+token and issues its successor in the same family. Because every token is
+single-use, a spent token presented again means two parties hold the chain
+(one of them a thief), so the store revokes the whole family and both lose it.
+Only the SHA-256 digest of a token is ever stored: the token has 256 random
+bits, so a fast hash is enough and a stolen database yields no usable token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from auth.store.base import CredentialStore, RefreshTokenRecord, SpendResult
+
+REFRESH_TOKEN_BYTES = 32
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+def refresh_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedRefreshToken:
+    token: str
+    record: RefreshTokenRecord
+
+
+class RefreshTokenFamilies:
+    """Starts, continues and ends refresh-token families in a store."""
+
+    def __init__(self, store: CredentialStore, *, ttl_seconds: int) -> None:
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        self._store = store
+        self._ttl = timedelta(seconds=ttl_seconds)
+
+    async def start(
+        self, username: str, scopes: Iterable[str], now: datetime
+    ) -> IssuedRefreshToken:
+        return await self._issue(secrets.token_urlsafe(16), username, frozenset(scopes), now)
+
+    async def spend(self, token: str, now: datetime) -> SpendResult:
+        return await self._store.spend_refresh_token(refresh_token_digest(token), now)
+
+    async def continue_family(
+        self, family_id: str, username: str, scopes: Iterable[str], now: datetime
+    ) -> IssuedRefreshToken:
+        """Issue the successor of a token of ``family_id`` that was just spent."""
+        return await self._issue(family_id, username, frozenset(scopes), now)
+
+    async def revoke_family(self, family_id: str) -> None:
+        await self._store.revoke_refresh_family(family_id)
+
+    async def _issue(
+        self, family_id: str, username: str, scopes: frozenset[str], now: datetime
+    ) -> IssuedRefreshToken:
+        token = new_refresh_token()
+        record = RefreshTokenRecord(
+            digest=refresh_token_digest(token),
+            family_id=family_id,
+            username=username,
+            scopes=scopes,
+            expires_at=now + self._ttl,
+        )
+        await self._store.add_refresh_token(record)
+        return IssuedRefreshToken(token=token, record=record)

@@ -1,0 +1,48 @@
+"""How both adapters write times and scope sets, and the one rule they share on token age."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+MICROS = 1_000_000
+
+
+def to_micros(moment: datetime) -> int:
+    """Whole microseconds since the epoch; a naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * MICROS + delta.microseconds
+
+
+def from_micros(value: int | str | bytes) -> datetime:
+    micros = int(value)
+    seconds, rest = divmod(micros, MICROS)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest)
+
+
+def optional_micros(moment: datetime | None) -> int | None:
+    return None if moment is None else to_micros(moment)
+
+
+def optional_datetime(value: int | str | bytes | None) -> datetime | None:
+    return None if value is None or value == "" or value == b"" else from_micros(value)
+
+
+def join_scopes(scopes: Iterable[str]) -> str:
+    return " ".join(sorted(set(scopes)))
+
+
+def split_scopes(value: str) -> frozenset[str]:
+    return frozenset(value.split())
+
+
+def token_second(moment: datetime) -> int:
+    """The whole second of ``moment``: JWT ``iat`` has no finer resolution.
+
+    A user "predates" a token when created in its ``iat`` second or before:
+    ``token_second(user.created_at) <= token_second(issued_at)``, so a user
+    created at 12:00:00.7 accepts a token stamped ``iat`` = 12:00:00.
+    """
+    return to_micros(moment) // MICROS

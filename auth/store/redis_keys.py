@@ -1,0 +1,62 @@
+"""The Redis key layout, every name under one configurable prefix (default ``hapi:``).
+
+=============================  ======  ==============================================
+key                            type    holds
+=============================  ======  ==============================================
+``users``                      set     every username
+``user:{username}``            hash    password_hash, scopes, created_at
+``user-families:{username}``   zset    the user's refresh families, scored by expiry
+``keys``                       set     every API-key id
+``key:{id}``                   hash    the key's record (its secret only as a digest)
+``key-digest:{digest}``        string  the id of the key with that digest
+``refresh:{digest}``           hash    family_id, username, scopes, expires_at, spent
+``family:{family_id}``         hash    username, revoked, expires_at_ms
+``revoked-jti:{jti}``          string  present until the revoked token would expire
+``audit``                      list    JSON audit events, newest first, capped
+=============================  ======  ==============================================
+
+Times are microseconds since the epoch unless the field says ``_ms``. Keys
+that can expire carry a TTL, so nothing outlives its use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RedisKeys:
+    prefix: str
+
+    @property
+    def users(self) -> str:
+        return f"{self.prefix}users"
+
+    def user(self, username: str) -> str:
+        return f"{self.prefix}user:{username}"
+
+    def user_families(self, username: str) -> str:
+        return f"{self.prefix}user-families:{username}"
+
+    @property
+    def keys(self) -> str:
+        return f"{self.prefix}keys"
+
+    def key(self, key_id: str) -> str:
+        return f"{self.prefix}key:{key_id}"
+
+    def digest_index(self, digest: str) -> str:
+        return f"{self.prefix}key-digest:{digest}"
+
+    def refresh(self, digest: str) -> str:
+        return f"{self.prefix}refresh:{digest}"
+
+    def family(self, family_id: str) -> str:
+        return f"{self.prefix}family:{family_id}"
+
+    def revoked_jti(self, jti: str) -> str:
+        return f"{self.prefix}revoked-jti:{jti}"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}audit"

@@ -1,0 +1,46 @@
+"""Users: create, look up, list, delete. Passwords are hashed off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from auth import validation
+from auth.clock import Clock, utc_now
+from auth.passwords import PasswordHasher
+from auth.store.base import CredentialStore, UserRecord
+
+
+class UserService:
+    def __init__(
+        self, store: CredentialStore, passwords: PasswordHasher, *, clock: Clock = utc_now
+    ) -> None:
+        self._store = store
+        self._passwords = passwords
+        self._clock = clock
+
+    async def create(self, username: str, password: str, scopes: Iterable[str]) -> UserRecord:
+        """Raise ``InvalidInput`` for a bad value, ``AlreadyExists`` when the name is taken."""
+        user = UserRecord(
+            username=validation.username(username),
+            password_hash=await asyncio.to_thread(
+                self._passwords.hash_password, validation.password(password)
+            ),
+            scopes=validation.known_scopes(scopes),
+            created_at=self._clock(),
+        )
+        await self._store.create_user(user)
+        return user
+
+    async def get(self, username: str) -> UserRecord | None:
+        return await self._store.get_user(username)
+
+    async def list(self) -> list[UserRecord]:
+        return await self._store.list_users()
+
+    async def count(self) -> int:
+        return await self._store.count_users()
+
+    async def delete(self, username: str) -> bool:
+        """Their refresh families are revoked with them; their access tokens stop at once."""
+        return await self._store.delete_user(username)

@@ -1,0 +1,147 @@
+"""API keys through the service on each real store: issue, check, rotate, revoke, expire."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from auth.context import AuthContext
+from auth.errors import InvalidInput
+from auth.store.sqlite import SqliteCredentialStore
+from tests.auth.conftest import SteppingClock, build_context
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_create_returns_the_secret_once_and_stores_its_digest(context: AuthContext) -> None:
+    issued = await context.keys.create(
+        "ci pipeline", ["predict"], "100/minute", expires_in_days=30, created_by="admin"
+    )
+    assert re.fullmatch(r"hpk_[0-9A-Za-z]{36}", issued.secret)
+    record = issued.record
+    assert issued.secret.startswith(record.prefix)
+    assert record.secret_digest != issued.secret
+    assert (record.name, record.scopes, record.rate_limit, record.created_by) == (
+        "ci pipeline",
+        frozenset({"predict"}),
+        "100/minute",
+        "admin",
+    )
+    assert record.expires_at is not None
+    assert (record.expires_at - record.created_at).days == 30
+    assert await context.keys.get(record.id) == record
+    assert await context.keys.list() == [record]
+
+
+async def test_a_key_authenticates_as_itself(context: AuthContext) -> None:
+    issued = await context.keys.create("k", ["predict", "admin"], "5/second")
+    principal = await context.principals.from_api_key(issued.secret)
+    assert principal is not None
+    assert (principal.subject, principal.kind, principal.scopes, principal.rate_limit) == (
+        issued.record.id,
+        "key",
+        frozenset({"predict", "admin"}),
+        "5/second",
+    )
+
+
+async def test_revoke_works_at_once(context: AuthContext) -> None:
+    issued = await context.keys.create("k", ["predict"], "100/minute")
+    assert await context.principals.from_api_key(issued.secret) is not None
+    assert await context.keys.revoke(issued.record.id) is True
+    assert await context.principals.from_api_key(issued.secret) is None
+    revoked = await context.keys.get(issued.record.id)
+    assert revoked is not None
+    assert revoked.revoked_at is not None
+    assert await context.keys.revoke(issued.record.id) is False
+    assert await context.keys.rotate(issued.record.id) is None
+
+
+async def test_rotate_gives_a_new_secret_and_kills_the_old(context: AuthContext) -> None:
+    issued = await context.keys.create("k", ["predict"], "7/minute")
+    rotated = await context.keys.rotate(issued.record.id)
+    assert rotated is not None
+    assert rotated.secret != issued.secret
+    assert (rotated.record.id, rotated.record.scopes, rotated.record.rate_limit) == (
+        issued.record.id,
+        issued.record.scopes,
+        issued.record.rate_limit,
+    )
+    assert await context.principals.from_api_key(issued.secret) is None
+    principal = await context.principals.from_api_key(rotated.secret)
+    assert principal is not None
+    assert principal.subject == issued.record.id
+    assert await context.keys.rotate("unknown") is None
+
+
+async def test_an_expired_key_is_refused(context: AuthContext, clock: SteppingClock) -> None:
+    issued = await context.keys.create("k", ["predict"], "100/minute", expires_in_days=1)
+    clock.advance(hours=23)
+    assert await context.principals.from_api_key(issued.secret) is not None
+    clock.advance(hours=2)
+    assert await context.principals.from_api_key(issued.secret) is None
+
+
+async def test_a_well_formed_key_from_another_server_is_refused(context: AuthContext) -> None:
+    from auth.api_keys import generate_api_key
+
+    assert await context.principals.from_api_key(generate_api_key()) is None
+
+
+async def test_last_used_is_written_at_most_once_a_minute(
+    context: AuthContext, clock: SteppingClock
+) -> None:
+    issued = await context.keys.create("k", ["predict"], "100/minute")
+    key_id = issued.record.id
+
+    async def last_used() -> datetime | None:
+        record = await context.keys.get(key_id)
+        assert record is not None
+        return record.last_used_at
+
+    assert await last_used() is None
+    await context.principals.from_api_key(issued.secret)
+    first = await last_used()
+    assert first is not None
+    clock.advance(seconds=30)
+    await context.principals.from_api_key(issued.secret)
+    assert await last_used() == first
+    clock.advance(seconds=31)
+    await context.principals.from_api_key(issued.secret)
+    later = await last_used()
+    assert later is not None
+    assert later > first
+
+
+async def test_a_typo_is_refused_before_any_store_lookup(tmp_path: Path) -> None:
+    """With the store closed, a lookup would raise; a bad checksum must not get that far."""
+    context = build_context(SqliteCredentialStore(tmp_path / "auth.sqlite3"))
+    issued = await context.keys.create("k", ["predict"], "100/minute")
+    typo = issued.secret[:-1] + ("A" if issued.secret[-1] != "A" else "B")
+    await context.close()
+    assert await context.principals.from_api_key(typo) is None
+    with pytest.raises(RuntimeError):
+        await context.principals.from_api_key(issued.secret)
+
+
+@pytest.mark.parametrize(
+    ("name", "scopes", "rate_limit", "days"),
+    [
+        ("k", ["superuser"], "100/minute", None),
+        ("k", ["predict"], "lots", None),
+        ("k", ["predict"], "0/minute", None),
+        ("k", ["predict"], "5/second;100/minute", None),
+        ("", ["predict"], "100/minute", None),
+        ("k", ["predict"], "100/minute", 0),
+        ("k", ["predict"], "100/minute", 100_000),
+    ],
+)
+async def test_invalid_key_requests_are_refused(
+    context: AuthContext, name: str, scopes: list[str], rate_limit: str, days: int | None
+) -> None:
+    with pytest.raises(InvalidInput):
+        await context.keys.create(name, scopes, rate_limit, expires_in_days=days)
+    assert await context.keys.list() == []

@@ -1,0 +1,209 @@
+"""The OAuth2 flows end to end on each real store: grants, rotation, reuse, revocation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from auth.context import AuthContext
+from auth.errors import InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType
+from auth.passwords import PasswordHasher
+from auth.refresh import refresh_token_digest
+from auth.store.base import CredentialStore, SpendOutcome
+from auth.token_service import BAD_CREDENTIALS
+from tests.auth.conftest import build_context
+
+pytestmark = pytest.mark.anyio
+
+PASSWORD = "s3cure enough passphrase"
+
+
+@pytest.fixture
+async def alice(context: AuthContext) -> str:
+    await context.users.create("alice", PASSWORD, {"predict", "admin"})
+    return "alice"
+
+
+async def test_password_grant(context: AuthContext, alice: str) -> None:
+    grant = await context.tokens.password_grant(alice, PASSWORD)
+    assert grant.token_type == "bearer"
+    assert grant.expires_in == 900
+    assert grant.scope == "admin predict"
+    claims = context.access_tokens.decode(grant.access_token)
+    assert (claims.subject, claims.scopes) == ("alice", frozenset({"predict", "admin"}))
+    principal = await context.principals.from_access_token(grant.access_token)
+    assert principal is not None
+    assert (principal.subject, principal.kind, principal.token_id) == (
+        "alice",
+        "user",
+        claims.token_id,
+    )
+
+
+async def test_password_grant_narrows_to_the_requested_scope(
+    context: AuthContext, alice: str
+) -> None:
+    grant = await context.tokens.password_grant(alice, PASSWORD, "predict")
+    assert grant.scope == "predict"
+    principal = await context.principals.from_access_token(grant.access_token)
+    assert principal is not None
+    assert principal.scopes == frozenset({"predict"})
+    refreshed = await context.tokens.refresh_grant(grant.refresh_token)
+    assert refreshed.scope == "predict"
+
+
+async def test_password_grant_refuses_scope_beyond_the_users(context: AuthContext) -> None:
+    await context.users.create("bob", PASSWORD, {"predict"})
+    for scope in ("admin", "predict admin", "predict superuser"):
+        with pytest.raises(InvalidScope):
+            await context.tokens.password_grant("bob", PASSWORD, scope)
+
+
+async def test_wrong_password_and_unknown_user_look_the_same(
+    context: AuthContext, alice: str
+) -> None:
+    with pytest.raises(InvalidGrant) as wrong_password:
+        await context.tokens.password_grant(alice, "not the password")
+    with pytest.raises(InvalidGrant) as unknown_user:
+        await context.tokens.password_grant("mallory", PASSWORD)
+    assert wrong_password.value.description == unknown_user.value.description == BAD_CREDENTIALS
+    assert wrong_password.value.error == unknown_user.value.error == "invalid_grant"
+
+
+async def test_an_unknown_user_costs_as_much_as_a_wrong_password(store: CredentialStore) -> None:
+    """Without the dummy verify an unknown name answers in microseconds, not milliseconds."""
+    hasher = PasswordHasher(time_cost=2, memory_cost_kib=8 * 1024, parallelism=1)
+    timed = build_context(store, hasher=hasher)
+    await timed.users.create("alice", PASSWORD, {"predict"})
+
+    async def median_seconds(username: str) -> float:
+        samples = []
+        for _ in range(5):
+            start = time.perf_counter()
+            with pytest.raises(InvalidGrant):
+                await timed.tokens.password_grant(username, "wrong guess")
+            samples.append(time.perf_counter() - start)
+        return sorted(samples)[2]
+
+    known, unknown = await median_seconds("alice"), await median_seconds("nobody")
+    assert 0.25 < unknown / known < 4.0
+
+
+async def test_refresh_grant_rotates(context: AuthContext, alice: str) -> None:
+    first = await context.tokens.password_grant(alice, PASSWORD)
+    second = await context.tokens.refresh_grant(first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    assert second.access_token != first.access_token
+    assert await context.principals.from_access_token(second.access_token) is not None
+    third = await context.tokens.refresh_grant(second.refresh_token)
+    assert third.scope == "admin predict"
+
+
+async def test_reusing_a_refresh_token_kills_the_family(context: AuthContext, alice: str) -> None:
+    first = await context.tokens.password_grant(alice, PASSWORD)
+    second = await context.tokens.refresh_grant(first.refresh_token)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(first.refresh_token)  # the thief's replay
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(second.refresh_token)  # the victim's, now dead too
+
+
+async def test_other_families_survive_a_reuse(context: AuthContext, alice: str) -> None:
+    laptop = await context.tokens.password_grant(alice, PASSWORD)
+    phone = await context.tokens.password_grant(alice, PASSWORD)
+    await context.tokens.refresh_grant(laptop.refresh_token)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(laptop.refresh_token)
+    assert (await context.tokens.refresh_grant(phone.refresh_token)).scope == "admin predict"
+
+
+async def test_concurrent_refreshes_with_one_token_yield_one_grant(
+    context: AuthContext, alice: str
+) -> None:
+    first = await context.tokens.password_grant(alice, PASSWORD)
+    results = await asyncio.gather(
+        context.tokens.refresh_grant(first.refresh_token),
+        context.tokens.refresh_grant(first.refresh_token),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, InvalidGrant) for r in results) == 1
+
+
+@pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 10_000])
+async def test_refresh_grant_refuses_garbage(context: AuthContext, token: str) -> None:
+    with pytest.raises(InvalidGrant):
+        await context.tokens.grant("refresh_token", refresh_token=token)
+
+
+async def test_grant_dispatch_errors(context: AuthContext) -> None:
+    with pytest.raises(UnsupportedGrantType) as unsupported:
+        await context.tokens.grant("client_credentials")
+    assert unsupported.value.error == "unsupported_grant_type"
+    for grant_type, form in (
+        (None, {}),
+        ("password", {"username": "alice"}),
+        ("password", {"password": PASSWORD}),
+        ("refresh_token", {}),
+    ):
+        with pytest.raises(InvalidRequest):
+            await context.tokens.grant(grant_type, **form)
+
+
+async def test_grant_dispatch_reaches_both_grants(context: AuthContext, alice: str) -> None:
+    first = await context.tokens.grant("password", username=alice, password=PASSWORD)
+    second = await context.tokens.grant("refresh_token", refresh_token=first.refresh_token)
+    assert second.scope == first.scope
+
+
+async def test_revoking_an_access_token(context: AuthContext, alice: str) -> None:
+    revoked = await context.tokens.password_grant(alice, PASSWORD)
+    kept = await context.tokens.password_grant(alice, PASSWORD)
+    await context.tokens.revoke(revoked.access_token, "access_token")
+    assert await context.principals.from_access_token(revoked.access_token) is None
+    assert await context.principals.from_access_token(kept.access_token) is not None
+
+
+@pytest.mark.parametrize("hint", [None, "refresh_token", "access_token", "nonsense"])
+async def test_revoking_a_refresh_token_kills_its_family(
+    context: AuthContext, alice: str, hint: str | None
+) -> None:
+    first = await context.tokens.password_grant(alice, PASSWORD)
+    second = await context.tokens.refresh_grant(first.refresh_token)
+    await context.tokens.revoke(second.refresh_token, hint)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(second.refresh_token)
+    digest = refresh_token_digest(second.refresh_token)
+    spent = await context.store.spend_refresh_token(digest, datetime.now(UTC))
+    assert spent.outcome is SpendOutcome.INVALID
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "x" * 10_000])
+async def test_revoking_garbage_is_not_an_error(context: AuthContext, token: str) -> None:
+    await context.tokens.revoke(token)
+
+
+async def test_deleting_a_user_kills_their_tokens(context: AuthContext, alice: str) -> None:
+    grant = await context.tokens.password_grant(alice, PASSWORD)
+    assert await context.users.delete(alice) is True
+    assert await context.principals.from_access_token(grant.access_token) is None
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(grant.refresh_token)
+
+
+async def test_a_recreated_user_does_not_revive_old_tokens(
+    context: AuthContext, alice: str
+) -> None:
+    grant = await context.tokens.password_grant(alice, PASSWORD)
+    await context.users.delete(alice)
+    await context.users.create(alice, "another passphrase", {"predict"})
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(grant.refresh_token)
+
+
+async def test_an_absurd_username_is_just_bad_credentials(context: AuthContext) -> None:
+    with pytest.raises(InvalidGrant) as refused:
+        await context.tokens.password_grant("a" * 10_000, PASSWORD)
+    assert refused.value.description == BAD_CREDENTIALS
