@@ -8,19 +8,27 @@ large bodies back is a reflection risk. This handler keeps what a client needs
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 def _describe(error: dict[str, Any]) -> dict[str, Any]:
     loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
     if error.get("type") == "json_invalid":
         position = loc[1] if len(loc) > 1 else "?"
-        return {"loc": loc[:1], "msg": f"body: invalid JSON near character {position}",
-                "type": "json_invalid"}
+        return {
+            "loc": loc[:1],
+            "msg": f"body: invalid JSON near character {position}",
+            "type": "json_invalid",
+        }
     field = ".".join(str(part) for part in loc[1:]) or "body"
     return {"loc": loc, "msg": f"{field}: {error.get('msg', 'invalid')}", "type": error.get("type")}
 
@@ -32,5 +40,17 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+async def store_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("credential store unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "credential store unavailable"},
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    # A store that does not answer is an outage (503), not a bug (500).
+    app.add_exception_handler(RedisError, store_unavailable_handler)
+    app.add_exception_handler(sqlite3.OperationalError, store_unavailable_handler)

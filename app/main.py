@@ -8,14 +8,20 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 
+from app.admin.router import router as admin_router
+from app.backends import open_backends
+from app.client_ip import install_client_ip
 from app.errors import install_error_handlers
 from app.logging import configure_logging
 from app.middleware.request_id import RequestIdMiddleware
 from app.ml.registry import ModelRegistry
 from app.ops.router import router as ops_router
 from app.predict.router import router as predict_router
+from app.ratelimit.dependencies import install_rate_limit_errors
+from app.ratelimit.headers import RateLimitHeadersMiddleware
 from app.readiness import register_probe
 from app.settings import Settings
+from app.tokens.router import router as tokens_router
 
 API_VERSION = "1.0.0"
 
@@ -32,7 +38,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         return bool(app.state.models.versions)
 
     register_probe(app, "models", models_loaded)
-    async with AsyncExitStack():
+    async with AsyncExitStack() as stack:
+        await open_backends(app, settings, stack)
         yield
 
 
@@ -47,7 +54,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_rate_limit_errors(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    install_client_ip(app, settings)  # last added, so it runs first
     app.include_router(ops_router)
+    app.include_router(tokens_router)
     app.include_router(predict_router)
+    app.include_router(admin_router)
     return app

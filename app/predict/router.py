@@ -15,6 +15,8 @@ from app.predict.schemas import (
     ModelInfo,
     Prediction,
 )
+from app.ratelimit.dependencies import enforce_client_limit
+from auth.dependencies import RequirePredict
 
 
 def get_models(request: Request) -> ModelRegistry:
@@ -23,22 +25,30 @@ def get_models(request: Request) -> ModelRegistry:
 
 Models = Annotated[ModelRegistry, Depends(get_models)]
 
-router = APIRouter(tags=["predict"])
+router = APIRouter(tags=["predict"], dependencies=[Depends(enforce_client_limit)])
 
 
 def _add_version(version: str, features_type: type, batch_type: type) -> None:
     role = "champion" if version == "v1" else "challenger"
 
     @router.post(f"/{version}/predict", summary=f"Predict one price ({role})")
-    async def predict(features: features_type, models: Models) -> Prediction:  # type: ignore[valid-type]
+    async def predict(
+        features: features_type,  # type: ignore[valid-type]
+        models: Models,
+        client: RequirePredict,
+    ) -> Prediction:
         return service.predict_one(models[version], features)
 
     @router.post(f"/{version}/predict/batch", summary=f"Predict 1 to 1000 prices ({role})")
-    async def predict_batch(batch: batch_type, models: Models) -> BatchPrediction:  # type: ignore[valid-type]
+    async def predict_batch(
+        batch: batch_type,  # type: ignore[valid-type]
+        models: Models,
+        client: RequirePredict,
+    ) -> BatchPrediction:
         return service.predict_batch(models[version], batch.instances)
 
     @router.get(f"/{version}/model", summary=f"Describe the {role} model")
-    async def model_info(models: Models) -> ModelInfo:
+    async def model_info(models: Models, client: RequirePredict) -> ModelInfo:
         return service.describe(models, version)
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+
+from app.main import create_app
+from tests.app.conftest import ADMIN, ADMIN_PASSWORD, create_key, make_settings, password_token
 
 V1 = {"lotsize": 5850, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}
 V2 = {
@@ -20,65 +24,90 @@ V2 = {
 }
 
 
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the module (predictions are stateless), sending a predict-scoped key."""
+    settings = make_settings(tmp_path_factory.mktemp("predict"))
+    with TestClient(create_app(settings)) as client:
+        admin = {"Authorization": f"Bearer {password_token(client, ADMIN, ADMIN_PASSWORD)}"}
+        key = create_key(client, admin, ["predict"], "100000/minute")
+        client.headers["X-API-Key"] = key["key"]
+        yield client
+
+
 def _post(client: TestClient, path: str, body: Any) -> Any:
     raw = body if isinstance(body, str) else json.dumps(body)
     return client.post(path, content=raw, headers={"content-type": "application/json"})
 
 
 @pytest.mark.parametrize(("version", "body"), [("v1", V1), ("v2", V2)])
-def test_predict_answers_a_plausible_price(client: TestClient, version: str, body: dict) -> None:
-    response = _post(client, f"/{version}/predict", body)
+def test_predict_answers_a_plausible_price(api: TestClient, version: str, body: dict) -> None:
+    response = _post(api, f"/{version}/predict", body)
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["model_version"] == version
     assert 25_000 < answer["predicted_price"] < 190_000
 
 
-def test_more_lot_and_bathrooms_cost_more(client: TestClient) -> None:
-    small = _post(client, "/v1/predict", V1).json()["predicted_price"]
-    large = _post(client, "/v1/predict", {**V1, "lotsize": 12000, "bathrms": 3}).json()
+def test_more_lot_and_bathrooms_cost_more(api: TestClient) -> None:
+    small = _post(api, "/v1/predict", V1).json()["predicted_price"]
+    large = _post(api, "/v1/predict", {**V1, "lotsize": 12000, "bathrms": 3}).json()
     assert large["predicted_price"] > small
 
 
 @pytest.mark.parametrize(("version", "base"), [("v1", V1), ("v2", V2)])
-def test_batch_equals_singles_in_order(client: TestClient, version: str, base: dict) -> None:
+def test_batch_equals_singles_in_order(api: TestClient, version: str, base: dict) -> None:
     instances = [
         {**base, "lotsize": 2000 + 750 * i, "bedrooms": 1 + i % 5, "garagepl": i % 4}
         for i in range(12)
     ]
-    batch = _post(client, f"/{version}/predict/batch", {"instances": instances})
+    batch = _post(api, f"/{version}/predict/batch", {"instances": instances})
     assert batch.status_code == 200, batch.text
-    singles = [_post(client, f"/{version}/predict", x).json()["predicted_price"] for x in instances]
+    singles = [_post(api, f"/{version}/predict", x).json()["predicted_price"] for x in instances]
     assert batch.json() == {"predictions": singles, "model_version": version}
 
 
-def test_largest_legal_batch_is_accepted(client: TestClient) -> None:
-    response = _post(client, "/v2/predict/batch", {"instances": [V2] * 1000})
+def test_largest_legal_batch_is_accepted(api: TestClient) -> None:
+    response = _post(api, "/v2/predict/batch", {"instances": [V2] * 1000})
     assert response.status_code == 200
     assert len(response.json()["predictions"]) == 1000
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
-def test_model_metadata(client: TestClient, version: str) -> None:
-    info = client.get(f"/{version}/model").json()
+def test_model_metadata(api: TestClient, version: str) -> None:
+    info = api.get(f"/{version}/model").json()
     assert info["version"] == version
     assert info["role"] == ("champion" if version == "v1" else "challenger")
     assert len(info["artifact_sha256"]) == 64
     assert {"cv5", "holdout"} <= set(info["metrics"])
     lotsize = info["features"][0]
-    assert lotsize["name"] == "lotsize" and lotsize["type"] == "number"
-    assert lotsize["allowed_min"] == 100 and lotsize["allowed_max"] == 1_000_000
+    assert lotsize["name"] == "lotsize"
+    assert lotsize["type"] == "number"
+    assert lotsize["allowed_min"] == 100
+    assert lotsize["allowed_max"] == 1_000_000
 
 
 BAD_INPUTS = [
-    ("/v1/predict", '{"lotsize": 1e999, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
-     "lotsize"),
-    ("/v1/predict", '{"lotsize": -1e999, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
-     "lotsize"),
-    ("/v1/predict", '{"lotsize": NaN, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
-     "lotsize"),
-    ("/v1/predict", '{"lotsize": Infinity, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
-     "lotsize"),
+    (
+        "/v1/predict",
+        '{"lotsize": 1e999, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
+        "lotsize",
+    ),
+    (
+        "/v1/predict",
+        '{"lotsize": -1e999, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
+        "lotsize",
+    ),
+    (
+        "/v1/predict",
+        '{"lotsize": NaN, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
+        "lotsize",
+    ),
+    (
+        "/v1/predict",
+        '{"lotsize": Infinity, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
+        "lotsize",
+    ),
     ("/v1/predict", {**V1, "bedrooms": 2.7}, "bedrooms"),
     ("/v1/predict", {**V1, "bedrooms": "3"}, "bedrooms"),
     ("/v1/predict", {**V1, "bedrooms": True}, "bedrooms"),
@@ -107,15 +136,15 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("path", "body", "field"), BAD_INPUTS)
 def test_bad_input_is_a_422_naming_the_field(
-    client: TestClient, path: str, body: Any, field: str
+    api: TestClient, path: str, body: Any, field: str
 ) -> None:
-    response = _post(client, path, body)
+    response = _post(api, path, body)
     assert response.status_code == 422, response.text
     messages = [error["msg"] for error in response.json()["detail"]]
     assert any(message.startswith(f"{field}") for message in messages), messages
 
 
-def test_refusals_never_echo_the_input(client: TestClient) -> None:
-    response = _post(client, "/v1/predict", {**V1, "lotsize": "<script>alert(1)</script>"})
+def test_refusals_never_echo_the_input(api: TestClient) -> None:
+    response = _post(api, "/v1/predict", {**V1, "lotsize": "<script>alert(1)</script>"})
     assert response.status_code == 422
     assert "script" not in response.text

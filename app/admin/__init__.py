@@ -1,0 +1,1 @@
+"""Admin endpoints: API keys, users, the audit trail."""

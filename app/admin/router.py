@@ -1,0 +1,79 @@
+"""/admin/*: keys, users, audit. Every route needs the ``admin`` scope and is rate limited."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from app.admin.schemas import AuditOut, KeyCreate, KeyCreated, KeyOut, UserCreate, UserOut
+from app.admin.service import Actor, AdminService
+from app.client_ip import client_ip
+from app.ratelimit.dependencies import enforce_client_limit
+from auth.dependencies import AuthContextDep, RequireAdmin
+from auth.key_service import IssuedApiKey
+
+
+def admin_service(request: Request, auth: AuthContextDep, admin: RequireAdmin) -> AdminService:
+    actor = Actor(principal=admin, client_ip=client_ip(request))
+    return AdminService(auth, actor, request.app.state.settings.default_rate_limit)
+
+
+Admin = Annotated[AdminService, Depends(admin_service)]
+
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(enforce_client_limit)])
+
+
+def _created(issued: IssuedApiKey) -> KeyCreated:
+    return KeyCreated(**KeyOut.of(issued.record).model_dump(), key=issued.secret)
+
+
+@router.post("/keys", status_code=status.HTTP_201_CREATED, summary="Create an API key")
+async def create_key(body: KeyCreate, admin: Admin) -> KeyCreated:
+    return _created(await admin.create_key(body))
+
+
+@router.get("/keys", summary="List API keys (never a secret)")
+async def list_keys(auth: AuthContextDep, _: RequireAdmin) -> list[KeyOut]:
+    return [KeyOut.of(record) for record in await auth.keys.list()]
+
+
+@router.get("/keys/{key_id}", summary="One API key", responses={404: {"description": "Unknown"}})
+async def get_key(key_id: str, admin: Admin) -> KeyOut:
+    return KeyOut.of(await admin.get_key(key_id))
+
+
+@router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a key")
+async def revoke_key(key_id: str, admin: Admin) -> Response:
+    await admin.revoke_key(key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/keys/{key_id}/rotate", status_code=status.HTTP_201_CREATED, summary="New secret, same key"
+)
+async def rotate_key(key_id: str, admin: Admin) -> KeyCreated:
+    return _created(await admin.rotate_key(key_id))
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user")
+async def create_user(body: UserCreate, admin: Admin) -> UserOut:
+    return UserOut.of(await admin.create_user(body))
+
+
+@router.get("/users", summary="List users")
+async def list_users(auth: AuthContextDep, _: RequireAdmin) -> list[UserOut]:
+    return [UserOut.of(user) for user in await auth.users.list()]
+
+
+@router.delete("/users/{username}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user")
+async def delete_user(username: str, admin: Admin) -> Response:
+    await admin.delete_user(username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/audit", summary="Admin actions, newest first")
+async def audit(
+    auth: AuthContextDep, _: RequireAdmin, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[AuditOut]:
+    return [AuditOut.of(event) for event in await auth.audit.recent(limit)]

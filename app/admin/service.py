@@ -1,0 +1,95 @@
+"""Admin actions: each one does its work through ``auth`` and leaves an audit line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import HTTPException, status
+
+from app.admin.schemas import KeyCreate, UserCreate
+from auth.context import AuthContext
+from auth.errors import InvalidInput
+from auth.key_service import IssuedApiKey
+from auth.principal import Principal
+from auth.store.base import AlreadyExists, ApiKeyRecord, UserRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The admin acting, and from where."""
+
+    principal: Principal
+    client_ip: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.principal.kind}:{self.principal.subject}"
+
+
+def unprocessable(exc: InvalidInput) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc))
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} not found")
+
+
+class AdminService:
+    def __init__(self, auth: AuthContext, actor: Actor, default_rate_limit: str) -> None:
+        self._auth = auth
+        self._actor = actor
+        self._default_rate_limit = default_rate_limit
+
+    async def _audit(self, action: str, target: str) -> None:
+        await self._auth.audit.record(self._actor.name, action, target, self._actor.client_ip)
+
+    async def create_key(self, body: KeyCreate) -> IssuedApiKey:
+        try:
+            issued = await self._auth.keys.create(
+                body.name,
+                body.scopes,
+                body.rate_limit or self._default_rate_limit,
+                expires_in_days=body.expires_in_days,
+                created_by=self._actor.name,
+            )
+        except InvalidInput as exc:
+            raise unprocessable(exc) from None
+        await self._audit("key.create", issued.record.id)
+        return issued
+
+    async def get_key(self, key_id: str) -> ApiKeyRecord:
+        record = await self._auth.keys.get(key_id)
+        if record is None:
+            raise not_found("key")
+        return record
+
+    async def revoke_key(self, key_id: str) -> None:
+        if not await self._auth.keys.revoke(key_id):
+            await self.get_key(key_id)  # 404 when unknown; revoking twice is a no-op
+            return
+        await self._audit("key.revoke", key_id)
+
+    async def rotate_key(self, key_id: str) -> IssuedApiKey:
+        issued = await self._auth.keys.rotate(key_id)
+        if issued is None:
+            record = await self.get_key(key_id)
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, detail=f"key {record.id} is revoked; create a new one"
+            )
+        await self._audit("key.rotate", key_id)
+        return issued
+
+    async def create_user(self, body: UserCreate) -> UserRecord:
+        try:
+            user = await self._auth.users.create(body.username, body.password, body.scopes)
+        except InvalidInput as exc:
+            raise unprocessable(exc) from None
+        except AlreadyExists:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail="username taken") from None
+        await self._audit("user.create", user.username)
+        return user
+
+    async def delete_user(self, username: str) -> None:
+        if not await self._auth.users.delete(username):
+            raise not_found("user")
+        await self._audit("user.delete", username)

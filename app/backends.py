@@ -1,0 +1,98 @@
+"""The shared backends of one worker process, built in the lifespan (after any fork).
+
+Redis client, credential store, auth context, rate limiter. With ``REDIS_URL``
+the store and the limits live in Redis and every worker and host agrees;
+without it the store is a SQLite file under ``STATE_DIR`` and limits are
+in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app import dev_secrets
+from app.ratelimit.limiter import Limiter
+from app.readiness import register_probe
+from app.settings import Settings
+from auth.bootstrap import ensure_first_admin
+from auth.context import AuthContext
+from auth.store import open_store
+
+logger = logging.getLogger(__name__)
+
+SQLITE_FILE = "credentials.sqlite3"
+
+
+def redis_client(url: str, timeout_seconds: float) -> Redis:
+    """Short timeouts, and one immediate retry (a pooled connection gone stale after a
+    Redis restart fails once); never redis-py's default of retrying with backoff."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=timeout_seconds,
+        socket_timeout=timeout_seconds,
+        retry=Retry(NoBackoff(), retries=1),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
+def _secrets(settings: Settings) -> tuple[list[tuple[str, str]], str]:
+    """The configured secrets; outside production, generated ones fill any gap."""
+    signing_keys = settings.signing_keys
+    pepper = settings.api_key_pepper.get_secret_value() if settings.api_key_pepper else None
+    if settings.env != "production" and (not signing_keys or pepper is None):
+        generated = dev_secrets.load_or_create(settings.state_dir)
+        kid, _, secret = generated["jwt_signing_key"].partition(":")
+        signing_keys = signing_keys or [(kid, secret)]
+        pepper = pepper or generated["api_key_pepper"]
+    if pepper is None or not signing_keys:  # Settings already refuses this in production
+        raise RuntimeError("JWT_SIGNING_KEYS and API_KEY_PEPPER are required")
+    return signing_keys, pepper
+
+
+async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
+    client = None
+    if settings.redis_url:
+        client = redis_client(settings.redis_url, settings.redis_timeout_seconds)
+        stack.push_async_callback(client.aclose)
+    store = open_store(client, settings.state_dir / SQLITE_FILE)
+    signing_keys, pepper = _secrets(settings)
+    auth = AuthContext(
+        store,
+        signing_keys=signing_keys,
+        algorithm=settings.jwt_algorithm,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_token_ttl_seconds=settings.access_token_ttl_seconds,
+        refresh_token_ttl_seconds=settings.refresh_token_ttl_seconds,
+        api_key_pepper=pepper,
+    )
+    stack.push_async_callback(auth.close)
+    app.state.auth = auth
+
+    limiter = Limiter.from_settings(settings)
+    stack.push_async_callback(limiter.aclose)
+    app.state.limiter = limiter
+
+    register_probe(app, "credential_store", store.ping)
+    register_probe(app, "rate_limiter", limiter.ping)
+    await _bootstrap_admin(auth, settings)
+
+
+async def _bootstrap_admin(auth: AuthContext, settings: Settings) -> None:
+    if not (settings.first_admin_username and settings.first_admin_password):
+        return
+    created = await ensure_first_admin(
+        auth, settings.first_admin_username, settings.first_admin_password.get_secret_value()
+    )
+    if created:
+        logger.info(
+            "created the first admin", extra={"fields": {"username": settings.first_admin_username}}
+        )
