@@ -57,7 +57,8 @@ def _secrets(settings: Settings) -> tuple[list[tuple[str, str]], str]:
     return signing_keys, pepper
 
 
-async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
+async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
+    """The credential store and services, closed when ``stack`` unwinds."""
     client = None
     if settings.redis_url:
         client = redis_client(settings.redis_url, settings.redis_timeout_seconds)
@@ -75,13 +76,18 @@ async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack)
         api_key_pepper=pepper,
     )
     stack.push_async_callback(auth.close)
+    return auth
+
+
+async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
+    auth = await open_auth(settings, stack)
     app.state.auth = auth
 
     limiter = Limiter.from_settings(settings)
     stack.push_async_callback(limiter.aclose)
     app.state.limiter = limiter
 
-    register_probe(app, "credential_store", store.ping)
+    register_probe(app, "credential_store", auth.store.ping)
     register_probe(app, "rate_limiter", limiter.ping)
     await _bootstrap_admin(auth, settings)
 

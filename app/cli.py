@@ -7,9 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-# Before numpy/sklearn load: one BLAS/OpenMP thread per process.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from app.admin_cli import add_commands
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -58,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=os.environ.get("MODELS_DIR", "models"))
     train.add_argument("--card", default="docs/MODEL_CARD.md")
     train.set_defaults(handler=_train)
+
+    add_commands(commands)
     return parser
 
 

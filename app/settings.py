@@ -90,13 +90,22 @@ class Settings(BaseSettings):
             problems.append("JWT_SIGNING_KEYS is missing")
         for kid, secret in self.signing_keys:
             if _weak(secret, MIN_SECRET_LENGTH):
-                problems.append(f"JWT signing key {kid!r} is weak (at least {MIN_SECRET_LENGTH} random characters)")
-        if self.api_key_pepper is None or _weak(self.api_key_pepper.get_secret_value(), MIN_SECRET_LENGTH):
-            problems.append(f"API_KEY_PEPPER is missing or weak (at least {MIN_SECRET_LENGTH} characters)")
+                problems.append(
+                    f"JWT signing key {kid!r} is weak "
+                    f"(at least {MIN_SECRET_LENGTH} random characters)"
+                )
+        if self.api_key_pepper is None or _weak(
+            self.api_key_pepper.get_secret_value(), MIN_SECRET_LENGTH
+        ):
+            problems.append(
+                f"API_KEY_PEPPER is missing or weak (at least {MIN_SECRET_LENGTH} characters)"
+            )
         if self.first_admin_password is not None and _weak(
             self.first_admin_password.get_secret_value(), MIN_ADMIN_PASSWORD_LENGTH
         ):
-            problems.append(f"FIRST_ADMIN_PASSWORD is weak (at least {MIN_ADMIN_PASSWORD_LENGTH} characters)")
+            problems.append(
+                f"FIRST_ADMIN_PASSWORD is weak (at least {MIN_ADMIN_PASSWORD_LENGTH} characters)"
+            )
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

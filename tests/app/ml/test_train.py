@@ -57,7 +57,8 @@ def test_manifest_records_what_the_issue_asks(two_runs) -> None:
     for split in (f"cv{CV_FOLDS}", "holdout"):
         assert set(v1.metrics[split]) == {"r2_price", "mae_price", "r2_log_price", "mae_log_price"}
     assert {"scikit-learn", "numpy", "joblib", "python"} <= set(v2.libraries)
-    assert len(v1.sha256) == 64 and v1.trained_at
+    assert len(v1.sha256) == 64
+    assert v1.trained_at
 
 
 def test_committed_model_card_matches_a_fresh_training_run(two_runs) -> None:

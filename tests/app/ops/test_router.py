@@ -16,6 +16,18 @@ def test_readyz_reports_each_check(client: TestClient) -> None:
 
 
 def test_request_id_is_echoed_or_made(client: TestClient) -> None:
-    assert client.get("/healthz", headers={"x-request-id": "abc-123"}).headers["x-request-id"] == "abc-123"
+    assert (
+        client.get("/healthz", headers={"x-request-id": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
     made = client.get("/healthz", headers={"x-request-id": "bad id\n"}).headers["x-request-id"]
-    assert made != "bad id\n" and len(made) == 32
+    assert made != "bad id\n"
+    assert len(made) == 32
+
+
+def test_numeric_thread_pools_are_pinned_to_one(client: TestClient) -> None:
+    from threadpoolctl import threadpool_info
+
+    pools = threadpool_info()
+    assert pools, "numpy/scikit-learn thread pools should be visible"
+    assert {pool["num_threads"] for pool in pools} == {1}
