@@ -1,4 +1,8 @@
-"""A real ``redis-server`` on a free loopback port, owned by the test session."""
+"""A real ``redis-server`` on a free loopback port, owned by the test session.
+
+AOF persistence is on, as in production: a stop and start keeps what was
+acknowledged, so outage tests can check that nothing is lost.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +31,25 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed (apt-get install -y redis-server)")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--logfile", "redis.log"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                str(self.workdir),
+                "--logfile",
+                "redis.log",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(self.ping, what=f"redis-server on port {self.port}")
 
