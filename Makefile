@@ -39,5 +39,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# nginx (TLS, HTTPS_PORT=8443, HTTP_PORT=8080) → Gunicorn (WORKERS=2, APP_INSTANCES=1) → Redis,
+# all on loopback, state under $(STATE_DIR); returns once /readyz answers through nginx.
+stack: $(STAMP) $(MODELS)
+	$(BIN)/python -m scripts.stack up
+
+stack-down:
+	$(BIN)/python -m scripts.stack down
+
 clean:
 	rm -rf $(VENV) models/v1 models/v2 var .pytest_cache .ruff_cache

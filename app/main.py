@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 from app.admin.router import router as admin_router
 from app.backends import open_backends
 from app.client_ip import install_client_ip
+from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.logging import configure_logging
 from app.middleware.request_id import RequestIdMiddleware
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=API_VERSION,
         summary="Predicts 1987 Windsor house prices; champion v1, challenger v2.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -62,4 +65,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens_router)
     app.include_router(predict_router)
     app.include_router(admin_router)
+    install_docs(app)
     return app

@@ -27,7 +27,7 @@ def start_burst(redis_url: str, strategy: str, limit: str, key: str) -> subproce
 
 @pytest.mark.parametrize("strategy", ["moving-window", "sliding-window"])
 def test_two_processes_admit_exactly_the_limit_between_them(redis_url: str, strategy: str) -> None:
-    processes = [start_burst(redis_url, strategy, "50/minute", "key:burst") for _ in range(2)]
+    processes = [start_burst(redis_url, strategy, "50/day", "key:burst") for _ in range(2)]
     try:
         for process in processes:
             assert process.stdout is not None

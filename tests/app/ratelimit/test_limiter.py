@@ -17,39 +17,39 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_exactly_n_of_n_plus_k_sequential_hits_are_allowed(limiter: Limiter) -> None:
-    decisions = [await limiter.hit("5/minute", "user:alice") for _ in range(8)]
+    decisions = [await limiter.hit("5/day", "user:alice") for _ in range(8)]
     assert [d.allowed for d in decisions] == [True] * 5 + [False] * 3
 
 
 async def test_exactly_n_of_many_concurrent_hits_are_allowed(limiter: Limiter) -> None:
-    decisions = await asyncio.gather(*(limiter.hit("10/minute", "key:k1") for _ in range(40)))
+    decisions = await asyncio.gather(*(limiter.hit("10/day", "key:k1") for _ in range(40)))
     assert sum(d.allowed for d in decisions) == 10
 
 
 async def test_two_keys_do_not_share_a_bucket(limiter: Limiter) -> None:
     for _ in range(3):
-        await limiter.hit("3/minute", "user:alice")
-    assert not (await limiter.hit("3/minute", "user:alice")).allowed
-    other = await limiter.hit("3/minute", "user:bob")
+        await limiter.hit("3/day", "user:alice")
+    assert not (await limiter.hit("3/day", "user:alice")).allowed
+    other = await limiter.hit("3/day", "user:bob")
     assert other.allowed
     assert other.remaining == 2
 
 
 async def test_keys_that_differ_only_by_a_separator_do_not_collide(limiter: Limiter) -> None:
     # `limits` joins key parts with '/', so an unquoted "a/1" could meet another key.
-    await limiter.hit("1/minute", "user:a/1/1/minute")
-    assert (await limiter.hit("1/minute", "user:a")).allowed
+    await limiter.hit("1/day", "user:a/1/1/day")
+    assert (await limiter.hit("1/day", "user:a")).allowed
 
 
 async def test_remaining_counts_down_and_reset_is_within_the_window(limiter: Limiter) -> None:
     before = time.time()
-    decisions = [await limiter.hit("4/minute", "user:carol") for _ in range(5)]
+    decisions = [await limiter.hit("4/day", "user:carol") for _ in range(5)]
     assert [d.remaining for d in decisions] == [3, 2, 1, 0, 0]
     for decision in decisions:
-        assert before <= decision.reset_at <= time.time() + 60
-        assert decision.limit == parse_limit("4/minute")
+        assert before <= decision.reset_at <= time.time() + 86_400
+        assert decision.limit == parse_limit("4/day")
     assert [d.retry_after for d in decisions[:4]] == [0, 0, 0, 0]
-    assert 1 <= decisions[4].retry_after <= 61
+    assert 1 <= decisions[4].retry_after <= 86_401
 
 
 async def refuse(limiter: Limiter, limit: str, key: str) -> RateLimitDecision:
@@ -83,22 +83,22 @@ async def test_retry_after_part_way_through_a_multi_second_window(
 
 async def test_peek_counts_nothing(limiter: Limiter) -> None:
     for _ in range(10):
-        peeked = await limiter.peek("3/minute", "user:frank")
+        peeked = await limiter.peek("3/day", "user:frank")
         assert peeked.allowed
         assert peeked.remaining == 3
-    assert [(await limiter.hit("3/minute", "user:frank")).allowed for _ in range(4)] == [
+    assert [(await limiter.hit("3/day", "user:frank")).allowed for _ in range(4)] == [
         True,
         True,
         True,
         False,
     ]
-    assert not (await limiter.peek("3/minute", "user:frank")).allowed
+    assert not (await limiter.peek("3/day", "user:frank")).allowed
 
 
 async def test_limits_of_different_size_on_one_key_are_separate_buckets(limiter: Limiter) -> None:
-    await limiter.hit("1/minute", "key:k2")
-    assert not (await limiter.hit("1/minute", "key:k2")).allowed
-    assert (await limiter.hit("2/minute", "key:k2")).allowed
+    await limiter.hit("1/day", "key:k2")
+    assert not (await limiter.hit("1/day", "key:k2")).allowed
+    assert (await limiter.hit("2/day", "key:k2")).allowed
 
 
 async def test_redis_limits_live_in_redis(
@@ -107,7 +107,7 @@ async def test_redis_limits_live_in_redis(
     limiter = make_limiter("moving-window", redis_url=redis_url)
     assert limiter.is_shared
     assert await limiter.ping()
-    await limiter.hit("5/minute", "user:gina")
+    await limiter.hit("5/day", "user:gina")
     assert any("user:gina" in key for key in redis_keys(redis_url))
 
 
@@ -117,8 +117,8 @@ async def test_two_limiters_on_one_redis_share_buckets(
     first = make_limiter(strategy, redis_url=redis_url)
     second = make_limiter(strategy, redis_url=redis_url)
     decisions = await asyncio.gather(
-        *(first.hit("6/minute", "key:shared") for _ in range(10)),
-        *(second.hit("6/minute", "key:shared") for _ in range(10)),
+        *(first.hit("6/day", "key:shared") for _ in range(10)),
+        *(second.hit("6/day", "key:shared") for _ in range(10)),
     )
     assert sum(d.allowed for d in decisions) == 6
 
@@ -149,7 +149,7 @@ async def test_from_settings_uses_redis_only_when_configured(redis_url: str) -> 
     try:
         assert not embedded.is_shared
         assert shared.is_shared
-        await shared.hit("5/minute", "user:hana")
+        await shared.hit("5/day", "user:hana")
         assert any("user:hana" in key for key in redis_keys(redis_url))
     finally:
         await embedded.aclose()

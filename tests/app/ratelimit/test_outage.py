@@ -41,7 +41,7 @@ def blackhole_url() -> Iterator[str]:
         yield f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
 
 
-async def timed_hit(limiter: Limiter, key: str, limit: str = "3/minute") -> tuple[bool, float]:
+async def timed_hit(limiter: Limiter, key: str, limit: str = "3/day") -> tuple[bool, float]:
     started = time.monotonic()
     decision = await limiter.hit(limit, key)
     return decision.allowed, time.monotonic() - started
@@ -52,7 +52,7 @@ async def wait_for_redis_decisions(limiter: Limiter, redis_url: str) -> float:
     started = time.monotonic()
     while time.monotonic() - started < 5:
         with contextlib.suppress(LimiterUnavailable):  # fail-closed, breaker still open
-            await limiter.hit("100/minute", "user:after-outage")
+            await limiter.hit("100/day", "user:after-outage")
         if any("user:after-outage" in key for key in redis_keys(redis_url)):
             return time.monotonic() - started
         await anyio.sleep(0.05)
@@ -68,7 +68,7 @@ async def test_fail_open_falls_back_locally_logs_once_and_recovers(
 ) -> None:
     caplog.set_level(logging.INFO, logger=BREAKER_LOGGER)
     limiter = make_limiter(strategy, redis_url=redis_url, timeout_seconds=TIMEOUT_SECONDS)
-    assert (await limiter.hit("3/minute", "user:olive")).allowed
+    assert (await limiter.hit("3/day", "user:olive")).allowed
     fallbacks_before = counter("ratelimit_fallback_total")
 
     redis_server.stop()
@@ -93,7 +93,7 @@ async def test_fail_open_falls_back_locally_logs_once_and_recovers(
     assert len(breaker_records(caplog, logging.INFO)) == 1
     fallbacks_after_recovery = counter("ratelimit_fallback_total")
     for _ in range(3):
-        await limiter.hit("3/minute", "user:olive")
+        await limiter.hit("3/day", "user:olive")
     assert counter("ratelimit_fallback_total") == fallbacks_after_recovery
 
 
@@ -110,7 +110,7 @@ async def test_fail_closed_refuses_quickly_and_recovers(
         timeout_seconds=TIMEOUT_SECONDS,
         outage_policy="fail-closed",
     )
-    assert (await limiter.hit("3/minute", "user:pat")).allowed
+    assert (await limiter.hit("3/day", "user:pat")).allowed
     refusals_before = counter("ratelimit_unavailable_total")
     fallbacks_before = counter("ratelimit_fallback_total")
 
@@ -119,7 +119,7 @@ async def test_fail_closed_refuses_quickly_and_recovers(
         for _ in range(4):
             started = time.monotonic()
             with pytest.raises(LimiterUnavailable):
-                await limiter.hit("3/minute", "user:pat")
+                await limiter.hit("3/day", "user:pat")
             assert time.monotonic() - started < TIMEOUT_SECONDS + SLACK_SECONDS
             await anyio.sleep(0.2)
     finally:
@@ -138,7 +138,7 @@ async def test_a_hung_redis_costs_one_timeout_per_probe_not_per_request(
     limiter = make_limiter("moving-window", redis_url=blackhole_url, timeout_seconds=0.3)
 
     started = time.monotonic()
-    first_wave = await asyncio.gather(*(limiter.hit("5/minute", "user:quinn") for _ in range(20)))
+    first_wave = await asyncio.gather(*(limiter.hit("5/day", "user:quinn") for _ in range(20)))
     assert time.monotonic() - started < 0.3 + SLACK_SECONDS
     assert sum(d.allowed for d in first_wave) == 5  # the fallback limits them
     assert len(breaker_records(caplog, logging.WARNING)) == 1  # twenty failures, one outage

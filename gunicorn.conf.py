@@ -1,0 +1,100 @@
+"""Gunicorn settings for the API behind nginx (container CMD and ``make stack``).
+
+Every value can be changed through the environment the deployment already
+sets; nothing here is specific to one machine.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+# Uvicorn's own ``uvicorn.workers`` module is deprecated in favour of this package.
+worker_class = "uvicorn_worker.UvicornWorker"
+
+
+def _cpu_count() -> int:
+    """CPUs this process may run on (a container's cpuset, not the host's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# Inference is CPU-bound and BLAS is pinned to one thread per worker, so one
+# worker per CPU; more would only fight over the same cores.
+workers = int(os.environ.get("WORKERS") or _cpu_count())
+
+_host = os.environ.get("HOST", "127.0.0.1")
+_port = os.environ.get("PORT", "8000")
+bind = [os.environ.get("BIND") or f"{_host}:{_port}"]
+
+# No preload_app: each worker imports the app after fork, so every worker
+# opens its own Redis connections in the app's lifespan instead of sharing
+# sockets inherited from the master.
+preload_app = False
+
+# A worker silent for this long is killed and replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+# On SIGTERM, in-flight requests get this long to finish.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 20)
+# Longer than nginx's upstream keepalive_timeout (60s), so nginx always closes
+# an idle connection first and never sends a request on one we just closed.
+keepalive = 65
+
+# Recycle workers now and then so a slow leak cannot grow forever; the jitter
+# keeps all workers from restarting at the same moment.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 20_000)
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER") or 2_000)
+
+# Only nginx may tell us who the client is (X-Forwarded-For / -Proto). An
+# empty value trusts nobody at this layer (the app then resolves the client
+# itself from TRUSTED_PROXIES).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# nginx writes the access log (JSON, with the request id); the app logs JSON
+# itself. Gunicorn's own messages go to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Gunicorn's control socket (gunicornc) lives at one path per user by default,
+# so two instances on a host would fight over it, and a read-only container
+# cannot create it. Processes are managed with signals; set
+# GUNICORN_CONTROL_SOCKET to a path of this instance's own to enable it.
+_control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET")
+if _control_socket:
+    control_socket = _control_socket
+else:
+    control_socket_disable = True
+
+# The worker heartbeat file: tmpfs when there is one (a container's /tmp may
+# be a slow overlay filesystem, which can make healthy workers look stuck).
+_SHM = "/dev/shm"  # noqa: S108 (a tmpfs for heartbeats, never data)
+if Path(_SHM).is_dir():
+    worker_tmp_dir = _SHM
+
+
+def _metrics_dir() -> Path | None:
+    value = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    return Path(value) if value else None
+
+
+def on_starting(server: Any) -> None:
+    """Drop metric files a previous run left behind, before any worker writes."""
+    directory = _metrics_dir()
+    if directory is None:
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    for leftover in directory.glob("*.db"):
+        leftover.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Stop counting a dead worker's live gauges in the aggregated metrics."""
+    if _metrics_dir() is None:
+        return
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,1 @@
+"""Operational scripts, kept importable so the tests drive exactly what `make` runs."""

@@ -1,0 +1,138 @@
+"""The three programs of the stack, as command lines with their environments."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import quote
+
+from scripts.stack.config import StackConfig
+from scripts.stack.files import write_private, write_public
+from scripts.stack.nginx_conf import TEMP_KINDS
+from scripts.stack.processes import ServiceSpec
+
+NGINX_NAME = "nginx"
+REDIS_NAME = "redis"
+PROXY_ADDRESS = "127.0.0.1"
+"""Where nginx connects to the app from: the only peer whose forwarded headers are believed."""
+
+
+def stop_signal(name: str) -> signal.Signals:
+    """The signal that asks ``name`` for a graceful shutdown.
+
+    nginx finishes in-flight requests on QUIT (TERM would drop them); Gunicorn
+    and Redis shut down gracefully on TERM.
+    """
+    return signal.SIGQUIT if name == NGINX_NAME else signal.SIGTERM
+
+
+def app_name(index: int) -> str:
+    return f"app-{index + 1}"
+
+
+def redis_url(port: int, password: str) -> str:
+    return f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
+
+
+def redis_spec(config: StackConfig, port: int, password: str) -> ServiceSpec:
+    """redis-server with AOF persistence, reachable on loopback with a password only.
+
+    The settings go in a 0600 file rather than on the command line, where
+    every local user could read the password in the process list.
+    """
+    config.redis_dir.mkdir(parents=True, exist_ok=True)
+    conf = config.redis_dir / "redis.conf"
+    lines = [
+        "bind 127.0.0.1",
+        f"port {port}",
+        "protected-mode yes",
+        "daemonize no",
+        f'dir "{config.redis_dir}"',
+        "appendonly yes",
+        "appendfsync everysec",
+        'logfile ""',
+        f"requirepass {password}",
+    ]
+    write_private(conf, ("\n".join(lines) + "\n").encode())
+    return ServiceSpec(
+        name=REDIS_NAME,
+        argv=[config.redis_binary, str(conf)],
+        log_file=config.log_dir / "redis.log",
+        cwd=config.redis_dir,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin"},
+    )
+
+
+def app_spec(
+    config: StackConfig,
+    index: int,
+    port: int,
+    base_env: Mapping[str, str],
+    redis: str,
+) -> ServiceSpec:
+    """One Gunicorn instance (its master and ``WORKERS`` Uvicorn workers) on ``port``."""
+    name = app_name(index)
+    metrics_dir = config.metrics_dir / name
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(base_env)
+    env.setdefault("ENV", "production")
+    env.update(
+        {
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WORKERS": str(config.workers),
+            "REDIS_URL": redis,
+            "TRUSTED_PROXIES": PROXY_ADDRESS,
+            "FORWARDED_ALLOW_IPS": PROXY_ADDRESS,
+            "STATE_DIR": str(config.state_dir),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.pop("REDIS_PASSWORD", None)
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(config.repo_dir / "gunicorn.conf.py"),
+        "app.main:create_app()",
+    ]
+    return ServiceSpec(
+        name=name,
+        argv=argv,
+        log_file=config.log_dir / f"{name}.log",
+        cwd=config.repo_dir,
+        env=env,
+    )
+
+
+def nginx_spec(config: StackConfig, rendered_conf: str) -> ServiceSpec:
+    """nginx in the foreground, with every path under ``$STATE_DIR`` (no system paths)."""
+    for kind in TEMP_KINDS:
+        (config.nginx_dir / "temp" / kind).mkdir(parents=True, exist_ok=True)
+    config.log_dir.mkdir(parents=True, exist_ok=True)
+    conf = config.nginx_dir / "nginx.conf"
+    write_public(conf, rendered_conf.encode())
+    return ServiceSpec(
+        name=NGINX_NAME,
+        argv=nginx_argv(config, conf),
+        log_file=config.log_dir / "nginx.log",
+        cwd=config.nginx_dir,
+        env={"PATH": "/usr/sbin:/usr/bin:/bin"},
+    )
+
+
+def nginx_argv(config: StackConfig, conf: Path, *extra: str) -> list[str]:
+    return [
+        config.nginx_binary,
+        "-p",
+        f"{config.nginx_dir}/",
+        "-c",
+        str(conf),
+        "-e",
+        str(config.log_dir / "nginx-error.log"),
+        *extra,
+    ]

@@ -1,0 +1,195 @@
+"""Bring the real stack up through ``python -m scripts.stack`` and talk to it over TLS."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.settings import Settings
+from scripts.stack.orchestrate import StackInfo
+from scripts.stack.processes import recorded_names, running_pid
+from tests.support.processes import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+UP_TIMEOUT = 180
+STACK_VARIABLES = {
+    "STATE_DIR",
+    "HTTPS_PORT",
+    "HTTP_PORT",
+    "WORKERS",
+    "APP_INSTANCES",
+    "APP_PORT",
+    "REDIS_PORT",
+    "REDIS_PASSWORD",
+    "BIND",
+    "FORWARDED_ALLOW_IPS",
+    "PROMETHEUS_MULTIPROC_DIR",
+}
+
+
+@dataclass
+class RunningStack:
+    state_dir: Path
+    https_port: int
+    http_port: int
+    admin_username: str
+    admin_password: str = field(repr=False)
+    info: StackInfo
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self.https_port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.state_dir / "tls" / "ca.pem"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "log"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Trusts the stack's development CA and nothing else."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, verify=self.ssl_context(), **kwargs)
+
+    def async_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        kwargs.setdefault("limits", httpx.Limits(max_connections=50))
+        kwargs.setdefault("timeout", 30)
+        return httpx.AsyncClient(base_url=self.base_url, verify=self.ssl_context(), **kwargs)
+
+    def access_log(self) -> str:
+        return (self.log_dir / "nginx-access.log").read_text(encoding="utf-8")
+
+    def access_entries(self, request_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """nginx's JSON access-log lines for these requests, by request id.
+
+        nginx logs a request when it finalizes it, which can be a moment after
+        the client has its answer (for a refused body, only after draining
+        what the client was still sending): poll a little.
+        """
+        wanted = set(request_ids)
+        deadline = time.monotonic() + 10
+        while True:
+            entries = {}
+            for line in self.access_log().splitlines():
+                entry = json.loads(line)
+                if entry["request_id"] in wanted:
+                    entries[entry["request_id"]] = entry
+            if len(entries) == len(wanted):
+                return entries
+            if time.monotonic() > deadline:
+                missing = sorted(wanted - entries.keys())
+                raise AssertionError(f"no access-log line for requests {missing}")
+            time.sleep(0.1)
+
+
+def connections_per_worker(stack: RunningStack, instance: int = 0) -> dict[int, int]:
+    """Established connections each Gunicorn worker of one instance holds on its port.
+
+    nginx only opens an upstream connection to send a request on it, so a
+    worker holding one has served at least one request.
+    """
+    port = stack.info.app_ports[instance]
+    master = int((stack.state_dir / "run" / f"app-{instance + 1}.pid").read_text().split()[0])
+    workers = [
+        int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ]
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01":
+            established.add(fields[9])
+    counts = {}
+    for pid in workers:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            target = os.readlink(fd) if fd.is_symlink() else ""
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+        counts[pid] = len(inodes & established)
+    return counts
+
+
+def stack_environment(state_dir: Path, **overrides: str) -> dict[str, str]:
+    """The caller's environment minus anything that would reconfigure the app or the stack."""
+    app_variables = {name.upper() for name in Settings.model_fields}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in app_variables and name not in STACK_VARIABLES
+    }
+    env.update(
+        {
+            "STATE_DIR": str(state_dir),
+            "HTTPS_PORT": str(free_port()),
+            "HTTP_PORT": str(free_port()),
+            "WORKERS": "2",
+            "APP_INSTANCES": "1",
+            "ENV": "production",
+            "FIRST_ADMIN_USERNAME": "stack-admin",
+            "FIRST_ADMIN_PASSWORD": secrets.token_urlsafe(24),
+            # Generous for anonymous callers: these tests are about per-principal limits.
+            "ANONYMOUS_RATE_LIMIT": "100000/minute",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+def run_cli(command: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.stack", command],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def start_stack(env: dict[str, str]) -> RunningStack:
+    """``up``; on any failure, ``down`` before raising so nothing is left running."""
+    state_dir = Path(env["STATE_DIR"])
+    try:
+        result = run_cli("up", env, UP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        stop_stack(env)
+        raise
+    if result.returncode != 0:
+        stop_stack(env)
+        raise RuntimeError(f"stack up failed:\n{result.stdout}\n{result.stderr}")
+    return RunningStack(
+        state_dir=state_dir,
+        https_port=int(env["HTTPS_PORT"]),
+        http_port=int(env["HTTP_PORT"]),
+        admin_username=env["FIRST_ADMIN_USERNAME"],
+        admin_password=env["FIRST_ADMIN_PASSWORD"],
+        info=StackInfo.load(state_dir / "run"),
+        env=env,
+    )
+
+
+def stop_stack(env: dict[str, str]) -> None:
+    """``down``, then check that nothing recorded is still alive."""
+    result = run_cli("down", env, 120)
+    run_dir = Path(env["STATE_DIR"]) / "run"
+    survivors = [name for name in recorded_names(run_dir) if running_pid(name, run_dir)]
+    if result.returncode != 0 or survivors:
+        raise RuntimeError(f"stack down left {survivors}:\n{result.stdout}\n{result.stderr}")
