@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from tests.app.conftest import MODELS_DIR, REPO, make_settings, password_token
-
-V1 = {"lotsize": 5850, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}
+from tests.support.payloads import V1_FEATURES
 
 
 def _cli(state_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -39,8 +38,10 @@ def test_created_user_and_key_work_against_the_server(tmp_path: Path) -> None:
 
     with TestClient(create_app(make_settings(tmp_path))) as client:
         token = password_token(client, "erin", "erin-long-password")
-        by_token = client.post("/v1/predict", json=V1, headers={"Authorization": f"Bearer {token}"})
-        by_key = client.post("/v1/predict", json=V1, headers={"X-API-Key": secret})
+        by_token = client.post(
+            "/v1/predict", json=V1_FEATURES, headers={"Authorization": f"Bearer {token}"}
+        )
+        by_key = client.post("/v1/predict", json=V1_FEATURES, headers={"X-API-Key": secret})
         assert (by_token.status_code, by_key.status_code) == (200, 200)
         assert by_key.headers["x-ratelimit-limit"] == "7"
 

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from tests.app.conftest import ADMIN, ADMIN_PASSWORD, create_key, make_settings, password_token
+from tests.support.payloads import V1_FEATURES
 from tests.support.redis_server import RedisServer
 
-V1 = {"lotsize": 5850, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}
 TIMEOUT = 0.3
 
 
@@ -28,12 +28,12 @@ def test_redis_down_answers_503_fast_and_recovers(
     with TestClient(create_app(settings)) as client:
         admin = {"Authorization": f"Bearer {password_token(client, ADMIN, ADMIN_PASSWORD)}"}
         key = {"X-API-Key": create_key(client, admin, ["predict"], "1000/minute")["key"]}
-        assert client.post("/v1/predict", json=V1, headers=key).status_code == 200
+        assert client.post("/v1/predict", json=V1_FEATURES, headers=key).status_code == 200
 
         redis_server.stop()
         try:
             for method, path, kwargs in [
-                ("POST", "/v1/predict", {"json": V1, "headers": key}),
+                ("POST", "/v1/predict", {"json": V1_FEATURES, "headers": key}),
                 ("GET", "/admin/keys", {"headers": admin}),
                 (
                     "POST",
@@ -57,7 +57,7 @@ def test_redis_down_answers_503_fast_and_recovers(
             redis_server.start()
 
         deadline = time.monotonic() + 2.0
-        while client.post("/v1/predict", json=V1, headers=key).status_code != 200:
+        while client.post("/v1/predict", json=V1_FEATURES, headers=key).status_code != 200:
             assert time.monotonic() < deadline, "no recovery within 2 s of Redis coming back"
             time.sleep(0.05)
         assert client.get("/readyz").status_code == 200

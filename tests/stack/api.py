@@ -9,23 +9,7 @@ from typing import Any
 import httpx
 
 from tests.stack.harness import RunningStack
-
-V1_FEATURES: dict[str, Any] = {
-    "lotsize": 5850.0,
-    "bedrooms": 3,
-    "bathrms": 1,
-    "stories": 2,
-    "garagepl": 1,
-}
-V2_FEATURES: dict[str, Any] = {
-    **V1_FEATURES,
-    "driveway": True,
-    "recroom": False,
-    "fullbase": True,
-    "gashw": False,
-    "airco": False,
-    "prefarea": False,
-}
+from tests.support.payloads import V1_FEATURES
 
 
 def unique(prefix: str) -> str:
@@ -61,12 +45,33 @@ def create_key(
     return response.json()
 
 
+def key_headers(key: dict[str, Any]) -> dict[str, str]:
+    """Headers that present a key as ``POST /admin/keys`` returned it."""
+    return {"X-API-Key": key["key"]}
+
+
+def predict_key(
+    client: httpx.Client, admin_headers: dict[str, str], rate_limit: str, *, name: str
+) -> dict[str, Any]:
+    """A fresh predict-only key; ``name`` is a prefix, made unique so runs never collide."""
+    return create_key(
+        client, admin_headers, name=unique(name), scopes=["predict"], rate_limit=rate_limit
+    )
+
+
 def create_user(
     client: httpx.Client, headers: dict[str, str], username: str, password: str, scopes: list[str]
 ) -> None:
     body = {"username": username, "password": password, "scopes": scopes}
     response = client.post("/admin/users", json=body, headers=headers)
     assert response.status_code == 201, response.text
+
+
+def predict_user(client: httpx.Client, admin_headers: dict[str, str], name: str) -> tuple[str, str]:
+    """A fresh predict-only user: (username, password); ``name`` is a prefix made unique."""
+    username, password = unique(name), secrets.token_urlsafe(18)
+    create_user(client, admin_headers, username, password, ["predict"])
+    return username, password
 
 
 def admin_key_headers(stack: RunningStack) -> dict[str, str]:
@@ -84,7 +89,7 @@ def admin_key_headers(stack: RunningStack) -> dict[str, str]:
             scopes=["admin", "predict"],
             rate_limit="100000/minute",
         )
-    return {"X-API-Key": key["key"]}
+    return key_headers(key)
 
 
 def revoke_key(client: httpx.Client, headers: dict[str, str], key_id: str) -> None:
@@ -92,10 +97,20 @@ def revoke_key(client: httpx.Client, headers: dict[str, str], key_id: str) -> No
     assert response.status_code == 204, response.text
 
 
-async def burst(
-    client: httpx.AsyncClient, count: int, path: str, json: Any, headers: dict[str, str]
+async def predict_burst(
+    client: httpx.AsyncClient, count: int, headers: dict[str, str]
 ) -> list[httpx.Response]:
-    """``count`` POSTs at once (as many in flight as the client's pool allows)."""
+    """``count`` v1 predictions at once (as many in flight as the client's pool allows)."""
     return await asyncio.gather(
-        *(client.post(path, json=json, headers=headers) for _ in range(count))
+        *(client.post("/v1/predict", json=V1_FEATURES, headers=headers) for _ in range(count))
     )
+
+
+async def burst_with_new_key(
+    stack: RunningStack, admin_headers: dict[str, str], rate_limit: str, count: int, *, name: str
+) -> list[httpx.Response]:
+    """A ``predict_burst`` of ``count`` by a fresh key limited to ``rate_limit``."""
+    with stack.client() as client:
+        key = predict_key(client, admin_headers, rate_limit, name=name)
+    async with stack.async_client() as client:
+        return await predict_burst(client, count, key_headers(key))

@@ -37,13 +37,7 @@ def test_audit_records_the_real_client_not_a_forged_one(
         "Forwarded": f"for={FORGED}",
     }
     with httpx.Client(base_url=stack.base_url, transport=transport) as client:
-        created = api.create_key(
-            client,
-            {**admin_headers, **forged},
-            name=api.unique("ip-probe"),
-            scopes=["predict"],
-            rate_limit="10/minute",
-        )
+        created = api.predict_key(client, {**admin_headers, **forged}, "10/minute", name="ip-probe")
         audit = client.get("/admin/audit", params={"limit": 50}, headers=admin_headers)
     assert audit.status_code == 200, audit.text
     events = [event for event in audit_events(audit.json()) if created["id"] in json.dumps(event)]

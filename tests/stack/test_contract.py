@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
-
 import httpx
 import pytest
 
 from tests.stack import api
-from tests.stack.api import V1_FEATURES, V2_FEATURES
+from tests.support.payloads import V1_FEATURES, V2_FEATURES
 
 pytestmark = pytest.mark.stack
 
@@ -16,8 +14,7 @@ pytestmark = pytest.mark.stack
 def test_password_grant_token_predicts_with_both_models(
     client: httpx.Client, admin_headers: dict[str, str]
 ) -> None:
-    username, password = api.unique("analyst"), secrets.token_urlsafe(18)
-    api.create_user(client, admin_headers, username, password, ["predict"])
+    username, password = api.predict_user(client, admin_headers, "analyst")
     token = api.password_token(client, username, password)
     assert token["token_type"].lower() == "bearer"
     assert token["expires_in"] > 0
@@ -38,8 +35,7 @@ def test_password_grant_token_predicts_with_both_models(
 
 
 def test_refresh_token_is_single_use(client: httpx.Client, admin_headers: dict[str, str]) -> None:
-    username, password = api.unique("refresher"), secrets.token_urlsafe(18)
-    api.create_user(client, admin_headers, username, password, ["predict"])
+    username, password = api.predict_user(client, admin_headers, "refresher")
     first = api.password_token(client, username, password)
     form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     renewed = client.post("/token", data=form)
@@ -53,8 +49,7 @@ def test_refresh_token_is_single_use(client: httpx.Client, admin_headers: dict[s
 def test_revoked_access_token_stops_working(
     client: httpx.Client, admin_headers: dict[str, str]
 ) -> None:
-    username, password = api.unique("revoker"), secrets.token_urlsafe(18)
-    api.create_user(client, admin_headers, username, password, ["predict"])
+    username, password = api.predict_user(client, admin_headers, "revoker")
     token = api.password_token(client, username, password)["access_token"]
     assert client.post("/token/revoke", data={"token": token}).status_code == 200
     refused = client.post("/v1/predict", json=V1_FEATURES, headers=api.bearer(token))
@@ -69,16 +64,10 @@ def test_missing_credentials_are_refused_with_a_challenge(client: httpx.Client) 
 
 
 def test_admin_key_lifecycle(client: httpx.Client, admin_headers: dict[str, str]) -> None:
-    created = api.create_key(
-        client,
-        admin_headers,
-        name=api.unique("partner"),
-        scopes=["predict"],
-        rate_limit="100/minute",
-    )
+    created = api.predict_key(client, admin_headers, "100/minute", name="partner")
     secret = created["key"]
     assert secret.startswith("hpk_")
-    key_headers = {"X-API-Key": secret}
+    key_headers = api.key_headers(created)
 
     predicted = client.post("/v2/predict", json=V2_FEATURES, headers=key_headers)
     assert predicted.status_code == 200, predicted.text
@@ -100,12 +89,6 @@ def test_admin_key_lifecycle(client: httpx.Client, admin_headers: dict[str, str]
 def test_predict_scope_cannot_administer(
     client: httpx.Client, admin_headers: dict[str, str]
 ) -> None:
-    created = api.create_key(
-        client,
-        admin_headers,
-        name=api.unique("no-admin"),
-        scopes=["predict"],
-        rate_limit="100/minute",
-    )
-    response = client.get("/admin/keys", headers={"X-API-Key": created["key"]})
+    created = api.predict_key(client, admin_headers, "100/minute", name="no-admin")
+    response = client.get("/admin/keys", headers=api.key_headers(created))
     assert response.status_code == 403

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.stack.api import V2_FEATURES
 from tests.stack.harness import RunningStack
+from tests.support.payloads import V2_FEATURES
 
 pytestmark = pytest.mark.stack
 

@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from tests.stack import api
-from tests.stack.api import V1_FEATURES
 from tests.stack.harness import RunningStack, stack_environment, start_stack, stop_stack
 from tests.support.redis_server import RedisServer
 
@@ -61,18 +60,7 @@ def test_the_stack_uses_the_given_redis_and_starts_none(scaled: RunningStack) ->
 async def test_the_limit_is_exact_across_instances(
     scaled: RunningStack, scaled_admin: dict[str, str]
 ) -> None:
-    with scaled.client() as client:
-        key = api.create_key(
-            client,
-            scaled_admin,
-            name=api.unique("fifty"),
-            scopes=["predict"],
-            rate_limit="50/minute",
-        )
-    async with scaled.async_client() as client:
-        responses = await api.burst(
-            client, 200, "/v1/predict", V1_FEATURES, {"X-API-Key": key["key"]}
-        )
+    responses = await api.burst_with_new_key(scaled, scaled_admin, "50/minute", 200, name="fifty")
     assert Counter(response.status_code for response in responses) == {200: 50, 429: 150}
     served_by = upstreams(scaled, responses)
     assert set(served_by) == {f"127.0.0.1:{port}" for port in scaled.info.app_ports}
@@ -82,21 +70,15 @@ async def test_revocation_holds_on_every_instance(
     scaled: RunningStack, scaled_admin: dict[str, str]
 ) -> None:
     with scaled.client() as client:
-        key = api.create_key(
-            client,
-            scaled_admin,
-            name=api.unique("revoked"),
-            scopes=["predict"],
-            rate_limit="100000/minute",
-        )
-    headers = {"X-API-Key": key["key"]}
+        key = api.predict_key(client, scaled_admin, "100000/minute", name="revoked")
+    headers = api.key_headers(key)
     instances = {f"127.0.0.1:{port}" for port in scaled.info.app_ports}
     async with scaled.async_client() as client:
-        before = await api.burst(client, 40, "/v1/predict", V1_FEATURES, headers)
+        before = await api.predict_burst(client, 40, headers)
         assert {response.status_code for response in before} == {200}
         assert set(upstreams(scaled, before)) == instances
         with scaled.client() as sync_client:
             api.revoke_key(sync_client, scaled_admin, key["id"])
-        after = await api.burst(client, 40, "/v1/predict", V1_FEATURES, headers)
+        after = await api.predict_burst(client, 40, headers)
     assert {response.status_code for response in after} == {401}
     assert set(upstreams(scaled, after)) == instances

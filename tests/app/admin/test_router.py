@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from app.backends import SQLITE_FILE
 from app.settings import Settings
 from tests.app.conftest import ADMIN, ADMIN_PASSWORD, create_key, password_token
+from tests.support.payloads import V1_FEATURES
 
-V1 = {"lotsize": 5850, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}
 SECRET_FIELDS = {"key", "secret", "secret_digest", "password", "password_hash"}
 
 
@@ -41,7 +41,7 @@ def test_key_is_shown_once_and_never_listed(store_client: TestClient, admin: dic
 
 def test_key_predicts_and_records_its_use(store_client: TestClient, admin: dict) -> None:
     created = create_key(store_client, admin, ["predict"], "50/minute")
-    used = store_client.post("/v1/predict", json=V1, headers={"X-API-Key": created["key"]})
+    used = store_client.post("/v1/predict", json=V1_FEATURES, headers={"X-API-Key": created["key"]})
     assert used.status_code == 200
     assert used.headers["x-ratelimit-limit"] == "50"
     assert used.headers["x-ratelimit-remaining"] == "49"
@@ -52,9 +52,9 @@ def test_key_predicts_and_records_its_use(store_client: TestClient, admin: dict)
 def test_revoke_refuses_the_key_at_once(store_client: TestClient, admin: dict) -> None:
     created = create_key(store_client, admin, ["predict"], "50/minute")
     key = {"X-API-Key": created["key"]}
-    assert store_client.post("/v1/predict", json=V1, headers=key).status_code == 200
+    assert store_client.post("/v1/predict", json=V1_FEATURES, headers=key).status_code == 200
     assert store_client.delete(f"/admin/keys/{created['id']}", headers=admin).status_code == 204
-    refused = store_client.post("/v1/predict", json=V1, headers=key)
+    refused = store_client.post("/v1/predict", json=V1_FEATURES, headers=key)
     assert refused.status_code == 401
     assert "www-authenticate" in refused.headers
     one = store_client.get(f"/admin/keys/{created['id']}", headers=admin).json()
@@ -69,8 +69,8 @@ def test_rotate_gives_a_new_secret_for_the_same_key(store_client: TestClient, ad
     assert rotated["id"] == created["id"]
     assert rotated["key"] != created["key"]
     assert (rotated["scopes"], rotated["rate_limit"]) == (created["scopes"], "50/minute")
-    old = store_client.post("/v1/predict", json=V1, headers={"X-API-Key": created["key"]})
-    new = store_client.post("/v1/predict", json=V1, headers={"X-API-Key": rotated["key"]})
+    old = store_client.post("/v1/predict", json=V1_FEATURES, headers={"X-API-Key": created["key"]})
+    new = store_client.post("/v1/predict", json=V1_FEATURES, headers={"X-API-Key": rotated["key"]})
     assert (old.status_code, new.status_code) == (401, 200)
 
 
@@ -105,7 +105,7 @@ def test_scopes_are_enforced_both_ways(store_client: TestClient, admin: dict) ->
     forbidden = store_client.get("/admin/keys", headers=predict_only)
     assert forbidden.status_code == 403
     assert 'error="insufficient_scope"' in forbidden.headers["www-authenticate"]
-    assert store_client.post("/v1/predict", json=V1, headers=admin_only).status_code == 403
+    assert store_client.post("/v1/predict", json=V1_FEATURES, headers=admin_only).status_code == 403
     assert store_client.get("/admin/keys", headers=admin_only).status_code == 200
 
 

@@ -11,17 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from tests.app.conftest import ADMIN, ADMIN_PASSWORD, create_key, make_settings, password_token
-
-V1 = {"lotsize": 5850, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}
-V2 = {
-    **V1,
-    "driveway": True,
-    "recroom": False,
-    "fullbase": True,
-    "gashw": False,
-    "airco": False,
-    "prefarea": False,
-}
+from tests.support.payloads import V1_FEATURES, V2_FEATURES
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +30,7 @@ def _post(client: TestClient, path: str, body: Any) -> Any:
     return client.post(path, content=raw, headers={"content-type": "application/json"})
 
 
-@pytest.mark.parametrize(("version", "body"), [("v1", V1), ("v2", V2)])
+@pytest.mark.parametrize(("version", "body"), [("v1", V1_FEATURES), ("v2", V2_FEATURES)])
 def test_predict_answers_a_plausible_price(api: TestClient, version: str, body: dict) -> None:
     response = _post(api, f"/{version}/predict", body)
     assert response.status_code == 200, response.text
@@ -50,12 +40,12 @@ def test_predict_answers_a_plausible_price(api: TestClient, version: str, body: 
 
 
 def test_more_lot_and_bathrooms_cost_more(api: TestClient) -> None:
-    small = _post(api, "/v1/predict", V1).json()["predicted_price"]
-    large = _post(api, "/v1/predict", {**V1, "lotsize": 12000, "bathrms": 3}).json()
+    small = _post(api, "/v1/predict", V1_FEATURES).json()["predicted_price"]
+    large = _post(api, "/v1/predict", {**V1_FEATURES, "lotsize": 12000, "bathrms": 3}).json()
     assert large["predicted_price"] > small
 
 
-@pytest.mark.parametrize(("version", "base"), [("v1", V1), ("v2", V2)])
+@pytest.mark.parametrize(("version", "base"), [("v1", V1_FEATURES), ("v2", V2_FEATURES)])
 def test_batch_equals_singles_in_order(api: TestClient, version: str, base: dict) -> None:
     instances = [
         {**base, "lotsize": 2000 + 750 * i, "bedrooms": 1 + i % 5, "garagepl": i % 4}
@@ -68,7 +58,7 @@ def test_batch_equals_singles_in_order(api: TestClient, version: str, base: dict
 
 
 def test_largest_legal_batch_is_accepted(api: TestClient) -> None:
-    response = _post(api, "/v2/predict/batch", {"instances": [V2] * 1000})
+    response = _post(api, "/v2/predict/batch", {"instances": [V2_FEATURES] * 1000})
     assert response.status_code == 200
     assert len(response.json()["predictions"]) == 1000
 
@@ -87,50 +77,44 @@ def test_model_metadata(api: TestClient, version: str) -> None:
     assert lotsize["allowed_max"] == 1_000_000
 
 
+def _v1_text_with_lotsize(literal: str) -> str:
+    """V1_FEATURES as JSON text with lotsize written verbatim (1e999 overflows on parse)."""
+    rest = json.dumps({k: v for k, v in V1_FEATURES.items() if k != "lotsize"})
+    return f'{{"lotsize": {literal}, {rest[1:]}'
+
+
 BAD_INPUTS = [
-    (
-        "/v1/predict",
-        '{"lotsize": 1e999, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
-        "lotsize",
-    ),
-    (
-        "/v1/predict",
-        '{"lotsize": -1e999, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
-        "lotsize",
-    ),
-    (
-        "/v1/predict",
-        '{"lotsize": NaN, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
-        "lotsize",
-    ),
-    (
-        "/v1/predict",
-        '{"lotsize": Infinity, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}',
-        "lotsize",
-    ),
-    ("/v1/predict", {**V1, "bedrooms": 2.7}, "bedrooms"),
-    ("/v1/predict", {**V1, "bedrooms": "3"}, "bedrooms"),
-    ("/v1/predict", {**V1, "bedrooms": True}, "bedrooms"),
-    ("/v1/predict", {**V1, "bedrooms": -1}, "bedrooms"),
-    ("/v1/predict", {**V1, "bedrooms": 10**30}, "bedrooms"),
-    ("/v1/predict", {**V1, "bathrms": 21}, "bathrms"),
-    ("/v1/predict", {**V1, "stories": 0}, "stories"),
-    ("/v1/predict", {**V1, "garagepl": None}, "garagepl"),
-    ("/v1/predict", {**V1, "lotsize": 0}, "lotsize"),
-    ("/v1/predict", {**V1, "lotsize": 1e308}, "lotsize"),
-    ("/v1/predict", {**V1, "lotsize": "5850"}, "lotsize"),
-    ("/v1/predict", {**V1, "price": 1}, "price"),
-    ("/v1/predict", {k: v for k, v in V1.items() if k != "stories"}, "stories"),
-    ("/v1/predict", [V1], "body"),
+    ("/v1/predict", _v1_text_with_lotsize("1e999"), "lotsize"),
+    ("/v1/predict", _v1_text_with_lotsize("-1e999"), "lotsize"),
+    ("/v1/predict", _v1_text_with_lotsize("NaN"), "lotsize"),
+    ("/v1/predict", _v1_text_with_lotsize("Infinity"), "lotsize"),
+    ("/v1/predict", {**V1_FEATURES, "bedrooms": 2.7}, "bedrooms"),
+    ("/v1/predict", {**V1_FEATURES, "bedrooms": "3"}, "bedrooms"),
+    ("/v1/predict", {**V1_FEATURES, "bedrooms": True}, "bedrooms"),
+    ("/v1/predict", {**V1_FEATURES, "bedrooms": -1}, "bedrooms"),
+    ("/v1/predict", {**V1_FEATURES, "bedrooms": 10**30}, "bedrooms"),
+    ("/v1/predict", {**V1_FEATURES, "bathrms": 21}, "bathrms"),
+    ("/v1/predict", {**V1_FEATURES, "stories": 0}, "stories"),
+    ("/v1/predict", {**V1_FEATURES, "garagepl": None}, "garagepl"),
+    ("/v1/predict", {**V1_FEATURES, "lotsize": 0}, "lotsize"),
+    ("/v1/predict", {**V1_FEATURES, "lotsize": 1e308}, "lotsize"),
+    ("/v1/predict", {**V1_FEATURES, "lotsize": "5850"}, "lotsize"),
+    ("/v1/predict", {**V1_FEATURES, "price": 1}, "price"),
+    ("/v1/predict", {k: v for k, v in V1_FEATURES.items() if k != "stories"}, "stories"),
+    ("/v1/predict", [V1_FEATURES], "body"),
     ("/v1/predict", "not json", "body"),
-    ("/v2/predict", V1, "driveway"),
-    ("/v2/predict", {**V2, "airco": "yes"}, "airco"),
-    ("/v2/predict", {**V2, "airco": 1}, "airco"),
+    ("/v2/predict", V1_FEATURES, "driveway"),
+    ("/v2/predict", {**V2_FEATURES, "airco": "yes"}, "airco"),
+    ("/v2/predict", {**V2_FEATURES, "airco": 1}, "airco"),
     ("/v1/predict/batch", {"instances": []}, "instances"),
-    ("/v1/predict/batch", {"instances": [V1] * 1001}, "instances"),
-    ("/v1/predict/batch", {"instances": [V1, {**V1, "lotsize": "NaN"}]}, "instances.1.lotsize"),
-    ("/v1/predict/batch", {"instances": [V1], "extra": 1}, "extra"),
-    ("/v1/predict/batch", V1, "instances"),
+    ("/v1/predict/batch", {"instances": [V1_FEATURES] * 1001}, "instances"),
+    (
+        "/v1/predict/batch",
+        {"instances": [V1_FEATURES, {**V1_FEATURES, "lotsize": "NaN"}]},
+        "instances.1.lotsize",
+    ),
+    ("/v1/predict/batch", {"instances": [V1_FEATURES], "extra": 1}, "extra"),
+    ("/v1/predict/batch", V1_FEATURES, "instances"),
 ]
 
 
@@ -145,6 +129,6 @@ def test_bad_input_is_a_422_naming_the_field(
 
 
 def test_refusals_never_echo_the_input(api: TestClient) -> None:
-    response = _post(api, "/v1/predict", {**V1, "lotsize": "<script>alert(1)</script>"})
+    response = _post(api, "/v1/predict", {**V1_FEATURES, "lotsize": "<script>alert(1)</script>"})
     assert response.status_code == 422
     assert "script" not in response.text

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.app.conftest import ADMIN, ADMIN_PASSWORD, make_settings
+from tests.support.payloads import V1_FEATURES
 
-V1 = {"lotsize": 5850, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}
 USER, USER_PASSWORD = "alice", "alice-has-a-long-password"
 
 
@@ -158,9 +158,9 @@ def test_deleting_a_user_kills_their_tokens(
 ) -> None:
     grant = _password_grant(store_client, predict_user, USER_PASSWORD).json()
     user = _bearer(grant["access_token"])
-    assert store_client.post("/v1/predict", json=V1, headers=user).status_code == 200
+    assert store_client.post("/v1/predict", json=V1_FEATURES, headers=user).status_code == 200
     assert store_client.delete(f"/admin/users/{predict_user}", headers=admin).status_code == 204
-    assert store_client.post("/v1/predict", json=V1, headers=user).status_code == 401
+    assert store_client.post("/v1/predict", json=V1_FEATURES, headers=user).status_code == 401
     refresh = _token(store_client, grant_type="refresh_token", refresh_token=grant["refresh_token"])
     assert refresh.status_code == 400
 
@@ -199,7 +199,7 @@ def test_forged_tokens_are_refused(store_client: TestClient) -> None:
 
 
 def test_missing_credentials_get_a_challenge(store_client: TestClient) -> None:
-    response = store_client.post("/v1/predict", json=V1)
+    response = store_client.post("/v1/predict", json=V1_FEATURES)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="housing-api"'
 
