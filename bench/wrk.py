@@ -44,6 +44,7 @@ class Target:
 
 TARGETS = [
     Target("baseline: GET /healthz", "GET", "/healthz"),
+    Target("GET /v1/model (credential + limit)", "GET", "/v1/model"),
     Target("POST /v1/predict", "POST", "/v1/predict", V1),
     Target("POST /v2/predict", "POST", "/v2/predict", V2),
     Target(f"POST /v1/predict/batch ({BATCH} rows)", "POST", "/v1/predict/batch",
@@ -91,8 +92,8 @@ def run_wrk(info: StackInfo, target: Target, key: str, args: argparse.Namespace)
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-        "p50": re.search(r"50%\s+(\S+)", output).group(1),  # type: ignore[union-attr]
-        "p99": re.search(r"99%\s+(\S+)", output).group(1),  # type: ignore[union-attr]
+        "p50": re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1),  # type: ignore[union-attr]
+        "p99": re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1),  # type: ignore[union-attr]
         "non2xx": int(m.group(1)) if (m := re.search(r"Non-2xx.*?(\d+)", output)) else 0,
     }
 

@@ -24,6 +24,8 @@ def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
         "PORT",
         "FORWARDED_ALLOW_IPS",
         "PROMETHEUS_MULTIPROC_DIR",
+        "GUNICORN_MAX_REQUESTS",
+        "GUNICORN_MAX_REQUESTS_JITTER",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -53,9 +55,14 @@ def test_no_preload_and_no_access_log(monkeypatch: pytest.MonkeyPatch) -> None:
     conf = load(monkeypatch)
     assert conf["preload_app"] is False
     assert conf["accesslog"] is None
-    assert conf["max_requests"] > 0
-    assert 0 < conf["max_requests_jitter"] < conf["max_requests"]
     assert conf["graceful_timeout"] <= conf["timeout"]
+
+
+def test_worker_recycling_is_opt_in_and_jittered(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load(monkeypatch)["max_requests"] == 0
+    conf = load(monkeypatch, GUNICORN_MAX_REQUESTS="20000")
+    assert conf["max_requests"] == 20_000
+    assert 0 < conf["max_requests_jitter"] < conf["max_requests"]
 
 
 def test_keepalive_outlasts_nginx_upstream_keepalive(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -175,3 +176,18 @@ def test_environment_overrides_do_not_leak_between_stacks(tmp_path: Path) -> Non
     finally:
         del os.environ["REDIS_URL"]
     assert "REDIS_URL" not in env
+
+
+def test_every_app_address_gets_a_retry_and_only_predictions_retry_posts() -> None:
+    from scripts.stack.nginx_conf import upstream_servers
+
+    rendered = upstream_servers(["127.0.0.1:1", "127.0.0.1:2"]).split("\n")
+    assert [line.strip() for line in rendered] == [
+        "server 127.0.0.1:1 max_fails=0;",
+        "server 127.0.0.1:1 max_fails=0;",
+        "server 127.0.0.1:2 max_fails=0;",
+        "server 127.0.0.1:2 max_fails=0;",
+    ]
+    conf = render(compose_values())
+    retrying = re.findall(r"location ([^{]+)\{[^}]*proxy_next_upstream [^;]*non_idempotent", conf)
+    assert [location.strip() for location in retrying] == ["~ ^/v[12]/predict(/batch)?$"]
