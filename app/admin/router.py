@@ -10,6 +10,7 @@ from app.admin.schemas import AuditOut, KeyCreate, KeyCreated, KeyOut, UserCreat
 from app.admin.service import Actor, AdminService
 from app.client_ip import client_ip
 from app.ratelimit.dependencies import enforce_client_limit
+from app.responses import PROTECTED
 from auth.dependencies import AuthContextDep, RequireAdmin
 from auth.key_service import IssuedApiKey
 
@@ -21,7 +22,12 @@ def admin_service(request: Request, auth: AuthContextDep, admin: RequireAdmin) -
 
 Admin = Annotated[AdminService, Depends(admin_service)]
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(enforce_client_limit)])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    dependencies=[Depends(enforce_client_limit)],
+    responses=PROTECTED,
+)
 
 
 def _created(issued: IssuedApiKey) -> KeyCreated:

@@ -16,6 +16,7 @@ from app.predict.schemas import (
     Prediction,
 )
 from app.ratelimit.dependencies import enforce_client_limit
+from app.responses import PROTECTED
 from auth.dependencies import RequirePredict
 
 
@@ -25,7 +26,9 @@ def get_models(request: Request) -> ModelRegistry:
 
 Models = Annotated[ModelRegistry, Depends(get_models)]
 
-router = APIRouter(tags=["predict"], dependencies=[Depends(enforce_client_limit)])
+router = APIRouter(
+    tags=["predict"], dependencies=[Depends(enforce_client_limit)], responses=PROTECTED
+)
 
 
 def _add_version(version: str, features_type: type, batch_type: type) -> None:

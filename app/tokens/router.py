@@ -19,7 +19,7 @@ from app.ratelimit.headers import rate_limit_headers
 from app.ratelimit.throttle import LOGIN_POLICY, LoginThrottle
 from app.tokens.schemas import OAuthErrorBody, TokenResponse
 from auth.dependencies import AuthContextDep
-from auth.errors import InvalidGrant, InvalidRequest, OAuthError
+from auth.errors import InvalidGrant, OAuthError
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FormField = Annotated[str | None, Form()]
@@ -92,12 +92,12 @@ async def issue_token(
 @router.post(
     "/token/revoke",
     summary="Revoke an access or refresh token (RFC 7009)",
-    responses={200: {"description": "Revoked, or was never valid"}, 400: {"model": OAuthErrorBody}},
+    responses={200: {"description": "Revoked, or was never valid (nothing to revoke)"}},
 )
 async def revoke_token(
     auth: AuthContextDep, token: FormField = None, token_type_hint: FormField = None
 ) -> Response:
-    if not token:
-        return oauth_error(InvalidRequest("token is required"))
-    await auth.tokens.revoke(token, token_type_hint)
+    """Always 200 (RFC 7009 §2.2): the answer never tells whether a token was valid."""
+    if token:
+        await auth.tokens.revoke(token, token_type_hint)
     return Response(status_code=status.HTTP_200_OK, headers=NO_STORE)
