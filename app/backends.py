@@ -8,7 +8,10 @@ in-process.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import sqlite3
 from contextlib import AsyncExitStack
 
 from fastapi import FastAPI
@@ -16,10 +19,11 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from app import dev_secrets
 from app.ratelimit.limiter import Limiter
+from app.ratelimit.throttle import LoginThrottle
 from app.readiness import register_probe
 from app.settings import Settings
 from auth.bootstrap import ensure_first_admin
@@ -32,14 +36,20 @@ SQLITE_FILE = "credentials.sqlite3"
 
 
 def redis_client(url: str, timeout_seconds: float) -> Redis:
-    """Short timeouts, and one immediate retry (a pooled connection gone stale after a
-    Redis restart fails once); never redis-py's default of retrying with backoff."""
+    """Short timeouts, and one immediate retry on a *connection* error only.
+
+    A pooled connection gone stale (Redis restarted) fails once on use; the
+    retry takes a fresh one. A *timeout* is never retried: the command may
+    well have run (a slow Redis, not a dead one), and running a write script
+    twice would, say, spend a refresh token twice and revoke its family, or
+    store a key whose secret nobody received. redis-py's default would retry
+    with backoff for seconds.
+    """
     return Redis.from_url(
         url,
         socket_connect_timeout=timeout_seconds,
         socket_timeout=timeout_seconds,
-        retry=Retry(NoBackoff(), retries=1),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
     )
 
 
@@ -86,19 +96,52 @@ async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack)
     limiter = Limiter.from_settings(settings)
     stack.push_async_callback(limiter.aclose)
     app.state.limiter = limiter
+    app.state.login_throttle = LoginThrottle(limiter, settings.login_failure_limit)
 
     register_probe(app, "credential_store", auth.store.ping)
     register_probe(app, "rate_limiter", limiter.ping)
-    await _bootstrap_admin(auth, settings)
+    await _bootstrap_admin(auth, settings, stack)
 
 
-async def _bootstrap_admin(auth: AuthContext, settings: Settings) -> None:
+BOOTSTRAP_RETRY_SECONDS = 2.0
+STORE_ERRORS = (RedisError, sqlite3.OperationalError)
+
+
+async def _bootstrap_admin(auth: AuthContext, settings: Settings, stack: AsyncExitStack) -> None:
+    """Ensure the first admin; if the store is down, keep trying in the background.
+
+    Start-up must not depend on the store answering: a worker that fails to
+    boot makes Gunicorn stop the whole instance, so a Redis blip during a
+    worker restart would take every worker down. ``/readyz`` reports the store.
+    """
     if not (settings.first_admin_username and settings.first_admin_password):
         return
-    created = await ensure_first_admin(
-        auth, settings.first_admin_username, settings.first_admin_password.get_secret_value()
-    )
-    if created:
-        logger.info(
-            "created the first admin", extra={"fields": {"username": settings.first_admin_username}}
-        )
+    username = settings.first_admin_username
+    password = settings.first_admin_password.get_secret_value()
+    try:
+        await _ensure_admin(auth, username, password)
+    except STORE_ERRORS as exc:
+        logger.warning("first admin not ensured yet (%s); retrying", type(exc).__name__)
+        task = asyncio.create_task(_keep_trying(auth, username, password))
+        stack.push_async_callback(_cancel, task)
+
+
+async def _ensure_admin(auth: AuthContext, username: str, password: str) -> None:
+    if await ensure_first_admin(auth, username, password):
+        logger.info("created the first admin", extra={"fields": {"username": username}})
+
+
+async def _keep_trying(auth: AuthContext, username: str, password: str) -> None:
+    while True:
+        await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
+        try:
+            await _ensure_admin(auth, username, password)
+        except STORE_ERRORS:
+            continue
+        return
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

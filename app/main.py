@@ -14,6 +14,7 @@ from app.client_ip import install_client_ip
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.logging import configure_logging
+from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.request_id import RequestIdMiddleware
 from app.ml.registry import ModelRegistry
 from app.ops.router import router as ops_router
@@ -22,6 +23,7 @@ from app.ratelimit.dependencies import install_rate_limit_errors
 from app.ratelimit.headers import RateLimitHeadersMiddleware
 from app.readiness import register_probe
 from app.settings import Settings
+from app.tokens.router import install_token_errors
 from app.tokens.router import router as tokens_router
 
 API_VERSION = "1.0.0"
@@ -58,7 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_rate_limit_errors(app)
+    install_token_errors(app)
     app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     install_client_ip(app, settings)  # last added, so it runs first
     app.include_router(ops_router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 
@@ -41,3 +42,8 @@ PROTECTED: dict[int | str, dict[str, Any]] = {
         "headers": {"Retry-After": _header("Seconds to wait")},
     },
 }
+
+
+def json_error(status_code: int, detail: str) -> JSONResponse:
+    """An error in the API's ``{"detail": ...}`` shape, for code outside FastAPI's handlers."""
+    return JSONResponse(status_code=status_code, content={"detail": detail})

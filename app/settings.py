@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     state_dir: Path = Path("var")
     models_dir: Path = Path("models")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Largest request body accepted, bytes: the largest legal batch (1000 v2
+    # instances, ~272 KiB even indented) with margin; nginx's cap is the same.
+    max_request_body_bytes: int = Field(384 * 1024, ge=1024, le=16 * 1024 * 1024)
 
     # Shared state. Unset: SQLite under STATE_DIR and in-process limits (one host).
     redis_url: str | None = None

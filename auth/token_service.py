@@ -103,7 +103,12 @@ class TokenService:
         if spent.outcome is SpendOutcome.REUSED and spent.record is not None:
             logger.warning(
                 "refresh token reused; family revoked",
-                extra={"username": spent.record.username, "family_id": spent.record.family_id},
+                extra={
+                    "fields": {
+                        "username": spent.record.username,
+                        "family_id": spent.record.family_id,
+                    }
+                },
             )
         if spent.outcome is not SpendOutcome.SPENT or spent.record is None:
             raise InvalidGrant(REFRESH_REFUSED)
@@ -147,7 +152,7 @@ class TokenService:
             claims = self._access.decode(token)
         except InvalidToken:
             return False
-        await self._store.revoke_access_token(claims.token_id, claims.expires_at)
+        await self._store.revoke_access_token(claims.token_id, self._access.accepted_until(claims))
         return True
 
     async def _revoke_refresh_token(self, token: str) -> bool:

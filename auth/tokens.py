@@ -96,6 +96,14 @@ class AccessTokenCodec:
     def ttl_seconds(self) -> int:
         return self._ttl_seconds
 
+    def accepted_until(self, claims: AccessTokenClaims) -> datetime:
+        """The last moment ``decode`` accepts these claims: ``exp`` plus the leeway.
+
+        A revocation must be remembered at least this long, or the token would
+        work again between its expiry and the end of the leeway.
+        """
+        return claims.expires_at + timedelta(seconds=self._leeway)
+
     def issue(
         self, subject: str, scopes: Iterable[str], *, now: datetime | None = None
     ) -> IssuedAccessToken:

@@ -71,8 +71,8 @@ def get_limiter(request: Request) -> Limiter:
 
 
 def get_login_throttle(request: Request) -> LoginThrottle:
-    settings: Settings = request.app.state.settings
-    return LoginThrottle(get_limiter(request), settings.login_failure_limit)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 async def _enforce(request: Request, response: Response, limit: str, key: str, policy: str) -> None:

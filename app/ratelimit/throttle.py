@@ -11,27 +11,42 @@ locked out by its own successes. Usage, in the token endpoint::
     if not password_ok:
         await throttle.record_failure(ip, username)
 
-Attempts that run concurrently all pass ``check`` before any of them is
-recorded, so a burst can exceed the limit by its concurrency; the cost of
-password hashing bounds that burst.
+Checking, verifying and recording run as one step inside ``attempt``,
+which admits ``concurrency`` attempts at a time per process: without it,
+concurrent guesses would all pass ``check`` before any failure was recorded
+(60 of 60 simultaneous guesses were verified against a limit of 10). The
+slots also bound the memory argon2 takes (64 MiB per verification). With
+slots, a burst can exceed the limit by at most the slots of every process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from app.ratelimit.decision import RateLimitDecision, parse_limit
 from app.ratelimit.keys import ip_bucket, username_bucket
 from app.ratelimit.limiter import Limiter
 
 LOGIN_POLICY = "login"
+DEFAULT_CONCURRENCY = 2
 
 
 class LoginThrottle:
-    def __init__(self, limiter: Limiter, limit: str) -> None:
+    def __init__(
+        self, limiter: Limiter, limit: str, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> None:
         parse_limit(limit)  # refuse a bad setting at start-up, not at the first login
         self._limiter = limiter
         self._limit = limit
+        self._slots = asyncio.Semaphore(concurrency)
+
+    @contextlib.asynccontextmanager
+    async def attempt(self, ip: str, username: str) -> AsyncIterator[RateLimitDecision]:
+        """Hold a slot for one whole attempt: ``check`` now, verify and record inside."""
+        async with self._slots:
+            yield await self.check(ip, username)
 
     async def check(self, ip: str, username: str) -> RateLimitDecision:
         """Whether another attempt may be verified now; counts nothing.

@@ -8,9 +8,9 @@ that a missing one is an ``invalid_request``, never a 422.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.client_ip import client_ip
@@ -18,14 +18,47 @@ from app.ratelimit.dependencies import enforce_anonymous_limit, get_login_thrott
 from app.ratelimit.headers import rate_limit_headers
 from app.ratelimit.throttle import LOGIN_POLICY, LoginThrottle
 from app.tokens.schemas import OAuthErrorBody, TokenResponse
+from auth.context import AuthContext
 from auth.dependencies import AuthContextDep
 from auth.errors import InvalidGrant, OAuthError
+from auth.token_service import TokenGrant
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FormField = Annotated[str | None, Form()]
 Throttle = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
-router = APIRouter(tags=["tokens"], dependencies=[Depends(enforce_anonymous_limit)])
+
+class TokenEndpointRefusal(Exception):
+    """A limit refused a token-endpoint request; answered the RFC 6749 way, not as ``detail``."""
+
+    CODES: ClassVar[dict[int, str]] = {429: "slow_down", 503: "temporarily_unavailable"}
+
+    def __init__(self, refusal: HTTPException) -> None:
+        self.refusal = refusal
+
+
+async def limit_by_client_ip(request: Request, response: Response) -> None:
+    try:
+        await enforce_anonymous_limit(request, response)
+    except HTTPException as exc:
+        raise TokenEndpointRefusal(exc) from None
+
+
+async def _refusal_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TokenEndpointRefusal)
+    refusal = exc.refusal
+    body = {
+        "error": TokenEndpointRefusal.CODES.get(refusal.status_code, "invalid_request"),
+        "error_description": str(refusal.detail),
+    }
+    return JSONResponse(body, refusal.status_code, headers={**NO_STORE, **(refusal.headers or {})})
+
+
+def install_token_errors(app: FastAPI) -> None:
+    app.add_exception_handler(TokenEndpointRefusal, _refusal_handler)
+
+
+router = APIRouter(tags=["tokens"], dependencies=[Depends(limit_by_client_ip)])
 
 
 def oauth_error(
@@ -39,7 +72,14 @@ def oauth_error(
 
 
 class TooManyAttempts(OAuthError):
+    """Too many failed password attempts. ``slow_down`` is the OAuth error registry's
+    code for "retry later" (RFC 8628); RFC 6749 §5.2 itself has none for it."""
+
     error = "slow_down"
+
+    def __init__(self, description: str, headers: dict[str, str]) -> None:
+        super().__init__(description)
+        self.headers = headers
 
 
 @router.post(
@@ -61,32 +101,49 @@ async def issue_token(
     scope: FormField = None,
     refresh_token: FormField = None,
 ) -> JSONResponse:
-    guarded = grant_type == "password" and bool(username)
-    ip = client_ip(request)
-    if guarded:
-        decision = await throttle.check(ip, username or "")
-        if not decision.allowed:
-            description = f"too many failed attempts; retry in {decision.retry_after} s"
-            return oauth_error(
-                TooManyAttempts(description),
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                rate_limit_headers(decision, LOGIN_POLICY),
-            )
     try:
-        grant = await auth.tokens.grant(
-            grant_type,
-            username=username,
-            password=password,
-            scope=scope,
-            refresh_token=refresh_token,
-        )
-    except InvalidGrant as exc:
-        if guarded:
-            await throttle.record_failure(ip, username or "")
-        return oauth_error(exc)
+        if grant_type == "password" and username:
+            grant = await _guarded_password_grant(
+                request, auth, throttle, username, password, scope
+            )
+        else:
+            grant = await auth.tokens.grant(
+                grant_type,
+                username=username,
+                password=password,
+                scope=scope,
+                refresh_token=refresh_token,
+            )
+    except TooManyAttempts as exc:
+        return oauth_error(exc, status.HTTP_429_TOO_MANY_REQUESTS, exc.headers)
     except OAuthError as exc:
         return oauth_error(exc)
     return JSONResponse(asdict(grant), headers=NO_STORE)
+
+
+async def _guarded_password_grant(
+    request: Request,
+    auth: AuthContext,
+    throttle: LoginThrottle,
+    username: str,
+    password: str | None,
+    scope: str | None,
+) -> TokenGrant:
+    """A password grant under the guessing throttle: only failures count."""
+    ip = client_ip(request)
+    async with throttle.attempt(ip, username) as decision:
+        if not decision.allowed:
+            raise TooManyAttempts(
+                f"too many failed attempts; retry in {decision.retry_after} s",
+                rate_limit_headers(decision, LOGIN_POLICY),
+            )
+        try:
+            return await auth.tokens.grant(
+                "password", username=username, password=password, scope=scope
+            )
+        except InvalidGrant:
+            await throttle.record_failure(ip, username)
+            raise
 
 
 @router.post(

@@ -70,7 +70,8 @@ class SqliteThread:
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
+            # FULL: an acknowledged revocation survives a power loss (writes are rare).
+            connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = ON")
             connection.executescript(SCHEMA)
         except BaseException:

@@ -207,3 +207,26 @@ async def test_an_absurd_username_is_just_bad_credentials(context: AuthContext) 
     with pytest.raises(InvalidGrant) as refused:
         await context.tokens.password_grant("a" * 10_000, PASSWORD)
     assert refused.value.description == BAD_CREDENTIALS
+
+
+async def test_a_revocation_outlives_the_decode_leeway(
+    redis_url: str, hasher: PasswordHasher
+) -> None:
+    # decode() accepts a token until exp + leeway, so the revocation must last that long too.
+    from redis.asyncio import Redis
+
+    from auth.store.redis import RedisCredentialStore
+    from auth.tokens import DEFAULT_LEEWAY_SECONDS
+
+    client = Redis.from_url(redis_url)
+    try:
+        context = build_context(RedisCredentialStore(client), hasher=hasher)
+        await context.users.create("alice", PASSWORD, {"predict"})
+        grant = await context.tokens.password_grant("alice", PASSWORD)
+        claims = context.access_tokens.decode(grant.access_token)
+        await context.tokens.revoke(grant.access_token)
+        ttl = await client.pttl(f"hapi:revoked-jti:{claims.token_id}")
+        remaining = claims.expires_at.timestamp() - time.time()
+        assert ttl / 1000 >= remaining + DEFAULT_LEEWAY_SECONDS - 1
+    finally:
+        await client.aclose()

@@ -52,6 +52,7 @@ def auth_context(state_dir: Path) -> AuthContext:
 def build_app(limiter: Limiter, settings: Settings, auth: AuthContext) -> FastAPI:
     app = FastAPI()
     app.state.limiter = limiter
+    app.state.login_throttle = LoginThrottle(limiter, settings.login_failure_limit)
     app.state.settings = settings
     app.state.auth = auth
     install_rate_limit_errors(app)

@@ -219,3 +219,37 @@ def test_failed_logins_are_throttled_per_username_and_successes_never(tmp_path) 
         assert int(throttled.headers["retry-after"]) > 0
         # The same address now is throttled for every username: one host spraying accounts.
         assert _password_grant(c, ADMIN, ADMIN_PASSWORD).status_code == 429
+
+
+def test_concurrent_guesses_cannot_outrun_the_throttle(tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.main import create_app
+    from app.ratelimit.throttle import DEFAULT_CONCURRENCY
+
+    limit = 5
+    settings = make_settings(tmp_path, login_failure_limit=f"{limit}/minute")
+    with TestClient(create_app(settings)) as c, ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(
+            pool.map(lambda _: _password_grant(c, ADMIN, "wrong-guess").status_code, range(40))
+        )
+    verified = statuses.count(400)
+    assert statuses.count(429) == 40 - verified
+    # Each slot may hold one attempt that checked before the last failure was counted.
+    assert verified <= limit + DEFAULT_CONCURRENCY - 1
+
+
+def test_the_per_address_limit_answers_the_rfc6749_way(tmp_path) -> None:
+    from app.main import create_app
+
+    settings = make_settings(tmp_path, anonymous_rate_limit="2/minute")
+    with TestClient(create_app(settings)) as c:
+        for _ in range(2):
+            assert c.post("/token/revoke", data={"token": "x"}).status_code == 200
+        refused = _token(c, grant_type="password", username=ADMIN, password=ADMIN_PASSWORD)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "slow_down"
+    assert set(refused.json()) == {"error", "error_description"}
+    assert refused.headers["cache-control"] == "no-store"
+    assert int(refused.headers["retry-after"]) > 0
+    assert refused.headers["x-ratelimit-limit"] == "2"

@@ -26,7 +26,8 @@ async def db(tmp_path: Path) -> AsyncIterator[SqliteThread]:
 
 async def test_connection_settings(db: SqliteThread) -> None:
     assert await db.read(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
-    assert await db.read(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 1  # NORMAL
+    # FULL (2): an acknowledged revocation survives a power loss.
+    assert await db.read(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]) == 2
     assert await db.read(lambda c: c.execute("PRAGMA foreign_keys").fetchone()[0]) == 1
 
 
