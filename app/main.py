@@ -14,6 +14,7 @@ from app.client_ip import install_client_ip
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.logging import configure_logging
+from app.metrics import MetricsMiddleware
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.request_id import RequestIdMiddleware
 from app.ml.registry import ModelRegistry
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(MetricsMiddleware)
     install_client_ip(app, settings)  # last added, so it runs first
     app.include_router(ops_router)
     app.include_router(tokens_router)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from app.metrics import exposition
+from app.ratelimit.dependencies import enforce_client_limit
 from app.readiness import check_readiness
+from app.responses import PROTECTED
+from auth.dependencies import RequireAdmin
 
 router = APIRouter(tags=["operations"])
 
@@ -27,3 +31,14 @@ async def readyz(request: Request) -> JSONResponse:
         status_code=200 if ready else 503,
         content={"status": "ready" if ready else "not ready", "checks": checks},
     )
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics, aggregated over every worker (admin)",
+    dependencies=[Depends(enforce_client_limit)],
+    responses={200: {"content": {"text/plain": {}}}, **PROTECTED},
+)
+async def metrics(_: RequireAdmin) -> Response:
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.metrics import PREDICTIONS
 from app.ml.registry import LoadedModel, ModelRegistry
 from app.predict.schemas import (
     BatchPrediction,
@@ -21,12 +22,14 @@ def _row(features: HousingFeatures, names: Sequence[str]) -> list[float]:
 
 def predict_one(model: LoadedModel, features: HousingFeatures) -> Prediction:
     (price,) = model.predict([_row(features, model.manifest.feature_names)])
+    PREDICTIONS.labels(model.version).inc()
     return Prediction(predicted_price=round(price, 2), model_version=model.version)
 
 
 def predict_batch(model: LoadedModel, instances: Sequence[HousingFeatures]) -> BatchPrediction:
     names = model.manifest.feature_names
     prices = model.predict([_row(features, names) for features in instances])
+    PREDICTIONS.labels(model.version).inc(len(prices))
     return BatchPrediction(
         predictions=[round(price, 2) for price in prices], model_version=model.version
     )
