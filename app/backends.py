@@ -115,6 +115,12 @@ async def _bootstrap_admin(auth: AuthContext, settings: Settings, stack: AsyncEx
     worker restart would take every worker down. ``/readyz`` reports the store.
     """
     if not (settings.first_admin_username and settings.first_admin_password):
+        with contextlib.suppress(*STORE_ERRORS):
+            if await auth.users.count() == 0:
+                logger.warning(
+                    "no user exists: set FIRST_ADMIN_USERNAME and FIRST_ADMIN_PASSWORD, "
+                    "or run `housing-api create-user NAME --scopes admin predict`"
+                )
         return
     username = settings.first_admin_username
     password = settings.first_admin_password.get_secret_value()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -31,3 +34,17 @@ def test_numeric_thread_pools_are_pinned_to_one(client: TestClient) -> None:
     pools = threadpool_info()
     assert pools, "numpy/scikit-learn thread pools should be visible"
     assert {pool["num_threads"] for pool in pools} == {1}
+
+
+def test_an_empty_store_without_a_first_admin_says_how_to_make_one(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.main import create_app
+    from tests.app.conftest import make_settings
+
+    settings = make_settings(tmp_path, first_admin_username=None, first_admin_password=None)
+    with TestClient(create_app(settings)):
+        pass
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    warnings = [line["msg"] for line in lines if line["level"] == "warning"]
+    assert any("create-user" in message for message in warnings), warnings
