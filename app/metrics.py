@@ -9,8 +9,10 @@ cannot blow up the series count.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -21,9 +23,12 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
+
+from app.middleware.response_start import ResponseStartMiddleware
 
 UNMATCHED = "unmatched"
+STARTED_KEY = "metrics_started_at"
 
 REQUESTS = Counter(
     "http_requests", "HTTP requests answered, by route template, method and status.",
@@ -50,29 +55,19 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(ResponseStartMiddleware):
     """Counts every HTTP answer and times it to the start of the response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    @contextlib.contextmanager
+    def around_request(self, scope: Scope) -> Iterator[None]:
+        scope[STARTED_KEY] = time.perf_counter()
+        yield
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def timed_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                route = _route(scope)
-                LATENCY.labels(route, scope["method"]).observe(time.perf_counter() - started)
-                REQUESTS.labels(route, scope["method"], str(status)).inc()
-            await send(message)
-
-        await self.app(scope, receive, timed_send)
+    def on_response_start(self, scope: Scope, message: Message) -> None:
+        route = _route(scope)
+        elapsed = time.perf_counter() - scope[STARTED_KEY]
+        LATENCY.labels(route, scope["method"]).observe(elapsed)
+        REQUESTS.labels(route, scope["method"], str(message["status"])).inc()
 
 
 def _route(scope: Scope) -> str:

@@ -21,8 +21,9 @@ import re
 import time
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
+from app.middleware.response_start import ResponseStartMiddleware
 from app.ratelimit.decision import RateLimitDecision
 
 # Policy names become Structured Field Strings; keep them to characters that
@@ -57,7 +58,7 @@ STATE_KEY = "rate_limit_headers"
 """Where a rate-limit dependency leaves its headers in the request state."""
 
 
-class RateLimitHeadersMiddleware:
+class RateLimitHeadersMiddleware(ResponseStartMiddleware):
     """Puts the request's rate-limit headers on whatever response it ends with.
 
     A dependency can set headers on FastAPI's injected ``Response`` only when
@@ -66,21 +67,9 @@ class RateLimitHeadersMiddleware:
     them at ``http.response.start`` unless the response already has them.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        state: dict[str, object] = scope.setdefault("state", {})
-
-        async def send_with_headers(message: Message) -> None:
-            pending = state.get(STATE_KEY)
-            if message["type"] == "http.response.start" and isinstance(pending, dict):
-                headers = MutableHeaders(scope=message)
-                for name, value in pending.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def on_response_start(self, scope: Scope, message: Message) -> None:
+        pending = scope.get("state", {}).get(STATE_KEY)
+        if isinstance(pending, dict):
+            headers = MutableHeaders(scope=message)
+            for name, value in pending.items():
+                headers.setdefault(name, value)
