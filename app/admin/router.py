@@ -11,7 +11,7 @@ from app.admin.service import Actor, AdminService
 from app.client_ip import client_ip
 from app.ratelimit.dependencies import enforce_client_limit
 from app.responses import PROTECTED
-from auth.dependencies import AuthContextDep, RequireAdmin
+from auth.dependencies import AuthContextDep, AuthenticatedRoute, RequireAdmin
 from auth.key_service import IssuedApiKey
 
 
@@ -25,6 +25,7 @@ Admin = Annotated[AdminService, Depends(admin_service)]
 router = APIRouter(
     prefix="/admin",
     tags=["admin"],
+    route_class=AuthenticatedRoute,
     dependencies=[Depends(enforce_client_limit)],
     responses=PROTECTED,
 )

@@ -17,7 +17,7 @@ from app.predict.schemas import (
 )
 from app.ratelimit.dependencies import enforce_client_limit
 from app.responses import PROTECTED
-from auth.dependencies import RequirePredict
+from auth.dependencies import AuthenticatedRoute, RequirePredict
 
 
 def get_models(request: Request) -> ModelRegistry:
@@ -27,7 +27,10 @@ def get_models(request: Request) -> ModelRegistry:
 Models = Annotated[ModelRegistry, Depends(get_models)]
 
 router = APIRouter(
-    tags=["predict"], dependencies=[Depends(enforce_client_limit)], responses=PROTECTED
+    tags=["predict"],
+    route_class=AuthenticatedRoute,
+    dependencies=[Depends(enforce_client_limit)],
+    responses=PROTECTED,
 )
 
 

@@ -22,13 +22,18 @@ def test_a_declared_oversized_body_is_413_without_credentials(
     assert "at most" in response.json()["detail"]
 
 
-def test_a_streamed_oversized_body_is_413(client: TestClient, settings: Settings) -> None:
+def test_a_streamed_oversized_body_is_413(
+    client: TestClient, settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    # Authenticated, so the body is read (an anonymous caller gets its 401 before that).
     def chunks() -> Iterator[bytes]:
         for _ in range(settings.max_request_body_bytes // 65_536 + 2):
             yield b" " * 65_536
 
     response = client.post(
-        "/v1/predict/batch", content=chunks(), headers={"content-type": "application/json"}
+        "/v1/predict/batch",
+        content=chunks(),
+        headers={"content-type": "application/json", **admin_headers},
     )
     assert response.status_code == 413
 

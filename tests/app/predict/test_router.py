@@ -132,3 +132,18 @@ def test_refusals_never_echo_the_input(api: TestClient) -> None:
     response = _post(api, "/v1/predict", {**V1_FEATURES, "lotsize": "<script>alert(1)</script>"})
     assert response.status_code == 422
     assert "script" not in response.text
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"X-API-Key": "hpk_not_a_real_key"}, {"Authorization": "Bearer nope"}]
+)
+def test_no_valid_credential_is_401_before_the_body_is_read(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    # An anonymous caller learns nothing about the schema: 401, never a 422.
+    for body in ("not json", '{"lotsize": 1e999}', json.dumps(V1_FEATURES)):
+        response = client.post(
+            "/v1/predict", content=body, headers={"content-type": "application/json", **headers}
+        )
+        assert response.status_code == 401, (body, headers, response.text)
+        assert response.headers["www-authenticate"].startswith("Bearer")
