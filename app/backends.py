@@ -8,10 +8,6 @@ in-process.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import sqlite3
 from contextlib import AsyncExitStack
 
 from fastapi import FastAPI
@@ -19,18 +15,15 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 
 from app import dev_secrets
+from app.first_admin import ensure_first_admin_soon
 from app.ratelimit.limiter import Limiter
 from app.ratelimit.throttle import LoginThrottle
 from app.readiness import register_probe
 from app.settings import Settings
-from auth.bootstrap import ensure_first_admin
 from auth.context import AuthContext
 from auth.store import open_store
-
-logger = logging.getLogger(__name__)
 
 SQLITE_FILE = "credentials.sqlite3"
 
@@ -100,54 +93,4 @@ async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack)
 
     register_probe(app, "credential_store", auth.store.ping)
     register_probe(app, "rate_limiter", limiter.ping)
-    await _bootstrap_admin(auth, settings, stack)
-
-
-BOOTSTRAP_RETRY_SECONDS = 2.0
-STORE_ERRORS = (RedisError, sqlite3.OperationalError)
-
-
-async def _bootstrap_admin(auth: AuthContext, settings: Settings, stack: AsyncExitStack) -> None:
-    """Ensure the first admin; if the store is down, keep trying in the background.
-
-    Start-up must not depend on the store answering: a worker that fails to
-    boot makes Gunicorn stop the whole instance, so a Redis blip during a
-    worker restart would take every worker down. ``/readyz`` reports the store.
-    """
-    if not (settings.first_admin_username and settings.first_admin_password):
-        with contextlib.suppress(*STORE_ERRORS):
-            if await auth.users.count() == 0:
-                logger.warning(
-                    "no user exists: set FIRST_ADMIN_USERNAME and FIRST_ADMIN_PASSWORD, "
-                    "or run `housing-api create-user NAME --scopes admin predict`"
-                )
-        return
-    username = settings.first_admin_username
-    password = settings.first_admin_password.get_secret_value()
-    try:
-        await _ensure_admin(auth, username, password)
-    except STORE_ERRORS as exc:
-        logger.warning("first admin not ensured yet (%s); retrying", type(exc).__name__)
-        task = asyncio.create_task(_keep_trying(auth, username, password))
-        stack.push_async_callback(_cancel, task)
-
-
-async def _ensure_admin(auth: AuthContext, username: str, password: str) -> None:
-    if await ensure_first_admin(auth, username, password):
-        logger.info("created the first admin", extra={"fields": {"username": username}})
-
-
-async def _keep_trying(auth: AuthContext, username: str, password: str) -> None:
-    while True:
-        await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
-        try:
-            await _ensure_admin(auth, username, password)
-        except STORE_ERRORS:
-            continue
-        return
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await ensure_first_admin_soon(auth, settings, stack)

@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 from fastapi.testclient import TestClient
 
-from app.backends import BOOTSTRAP_RETRY_SECONDS
+from app.first_admin import BOOTSTRAP_RETRY_SECONDS
 from app.main import create_app
 from tests.app.conftest import ADMIN, ADMIN_PASSWORD, create_key, make_settings, password_token
 from tests.support.payloads import V1_FEATURES

@@ -1,0 +1,68 @@
+"""The first admin (FIRST_ADMIN_*), created at start-up without making start-up depend on it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from contextlib import AsyncExitStack
+
+from redis.exceptions import RedisError
+
+from app.settings import Settings
+from auth.bootstrap import ensure_first_admin
+from auth.context import AuthContext
+
+logger = logging.getLogger(__name__)
+
+BOOTSTRAP_RETRY_SECONDS = 2.0
+STORE_ERRORS = (RedisError, sqlite3.OperationalError)
+
+
+async def ensure_first_admin_soon(
+    auth: AuthContext, settings: Settings, stack: AsyncExitStack
+) -> None:
+    """Ensure the first admin; if the store is down, keep trying in the background.
+
+    Start-up must not depend on the store answering: a worker that fails to
+    boot makes Gunicorn stop the whole instance, so a Redis blip during a
+    worker restart would take every worker down. ``/readyz`` reports the store.
+    """
+    if not (settings.first_admin_username and settings.first_admin_password):
+        with contextlib.suppress(*STORE_ERRORS):
+            if await auth.users.count() == 0:
+                logger.warning(
+                    "no user exists: set FIRST_ADMIN_USERNAME and FIRST_ADMIN_PASSWORD, "
+                    "or run `housing-api create-user NAME --scopes admin predict`"
+                )
+        return
+    username = settings.first_admin_username
+    password = settings.first_admin_password.get_secret_value()
+    try:
+        await _ensure_admin(auth, username, password)
+    except STORE_ERRORS as exc:
+        logger.warning("first admin not ensured yet (%s); retrying", type(exc).__name__)
+        task = asyncio.create_task(_keep_trying(auth, username, password))
+        stack.push_async_callback(_cancel, task)
+
+
+async def _ensure_admin(auth: AuthContext, username: str, password: str) -> None:
+    if await ensure_first_admin(auth, username, password):
+        logger.info("created the first admin", extra={"fields": {"username": username}})
+
+
+async def _keep_trying(auth: AuthContext, username: str, password: str) -> None:
+    while True:
+        await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
+        try:
+            await _ensure_admin(auth, username, password)
+        except STORE_ERRORS:
+            continue
+        return
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
