@@ -81,8 +81,20 @@ def _stall(redis_url: str, microseconds: int) -> threading.Thread:
     client = redis.Redis.from_url(redis_url)
     thread = threading.Thread(target=client.eval, args=(STALL_SCRIPT, 0, microseconds))
     thread.start()
-    time.sleep(0.05)
-    return thread
+    probe = redis.Redis.from_url(redis_url, socket_timeout=0.05)
+    try:
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:  # until Redis is seen to be busy
+            try:
+                probe.ping()
+            except redis.TimeoutError:
+                return thread
+            except redis.BusyLoadingError:
+                return thread
+            time.sleep(0.005)
+        raise AssertionError("Redis never stalled")
+    finally:
+        probe.close()
 
 
 def test_a_stalled_redis_never_applies_a_write_twice(tmp_path: Path, redis_url: str) -> None:
