@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from app.client_ip import client_ip
@@ -75,16 +75,15 @@ def get_login_throttle(request: Request) -> LoginThrottle:
     return throttle
 
 
-async def _enforce(request: Request, response: Response, limit: str, key: str, policy: str) -> None:
+async def _enforce(request: Request, limit: str, key: str, policy: str) -> None:
+    """Count one hit; refuse with 429, or leave the headers for ``RateLimitHeadersMiddleware``."""
     try:
         decision = await get_limiter(request).hit(limit, key)
     except LimiterUnavailable:
         raise limiter_unavailable() from None
     if not decision.allowed:
         raise rate_limit_exceeded(decision, policy)
-    headers = rate_limit_headers(decision, policy)
-    response.headers.update(headers)
-    setattr(request.state, STATE_KEY, headers)
+    setattr(request.state, STATE_KEY, rate_limit_headers(decision, policy))
 
 
 def _client_limit(principal: Principal, settings: Settings) -> tuple[str, str]:
@@ -100,19 +99,17 @@ def _client_limit(principal: Principal, settings: Settings) -> tuple[str, str]:
 
 
 async def enforce_client_limit(
-    request: Request,
-    response: Response,
-    principal: Annotated[Principal, Depends(authenticate)],
+    request: Request, principal: Annotated[Principal, Depends(authenticate)]
 ) -> Principal:
     """Count the request against its client: the API key's id, or the user."""
     settings: Settings = request.app.state.settings
     limit, policy = _client_limit(principal, settings)
-    await _enforce(request, response, limit, principal.rate_limit_key, policy)
+    await _enforce(request, limit, principal.rate_limit_key, policy)
     return principal
 
 
-async def enforce_anonymous_limit(request: Request, response: Response) -> None:
+async def enforce_anonymous_limit(request: Request) -> None:
     """Count the request against the client's address (IPv6 per /64)."""
     settings: Settings = request.app.state.settings
     key = f"anonymous:{ip_bucket(client_ip(request))}"
-    await _enforce(request, response, settings.anonymous_rate_limit, key, ANONYMOUS_POLICY)
+    await _enforce(request, settings.anonymous_rate_limit, key, ANONYMOUS_POLICY)

@@ -61,10 +61,10 @@ STATE_KEY = "rate_limit_headers"
 class RateLimitHeadersMiddleware(ResponseStartMiddleware):
     """Puts the request's rate-limit headers on whatever response it ends with.
 
-    A dependency can set headers on FastAPI's injected ``Response`` only when
-    the route returns plain data; a route that returns its own ``Response``
-    (a 204) or raises (a 404, a 422) would drop them. This middleware adds
-    them at ``http.response.start`` unless the response already has them.
+    The one place they are added: headers set on FastAPI's injected
+    ``Response`` survive only when the route returns plain data, not a route's
+    own ``Response`` (a 204) nor a raised 404 or 422. A response that already
+    carries them (a 429) keeps its own.
     """
 
     def on_response_start(self, scope: Scope, message: Message) -> None:

@@ -37,9 +37,9 @@ class TokenEndpointRefusal(Exception):
         self.refusal = refusal
 
 
-async def limit_by_client_ip(request: Request, response: Response) -> None:
+async def limit_by_client_ip(request: Request) -> None:
     try:
-        await enforce_anonymous_limit(request, response)
+        await enforce_anonymous_limit(request)
     except HTTPException as exc:
         raise TokenEndpointRefusal(exc) from None
 
