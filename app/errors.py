@@ -9,13 +9,13 @@ large bodies back is a reflection risk. This handler keeps what a client needs
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from redis.exceptions import RedisError
+
+from auth.store import STORE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -52,5 +52,5 @@ async def store_unavailable_handler(request: Request, exc: Exception) -> JSONRes
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     # A store that does not answer is an outage (503), not a bug (500).
-    app.add_exception_handler(RedisError, store_unavailable_handler)
-    app.add_exception_handler(sqlite3.OperationalError, store_unavailable_handler)
+    for error in STORE_UNAVAILABLE:
+        app.add_exception_handler(error, store_unavailable_handler)

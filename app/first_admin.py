@@ -5,19 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from contextlib import AsyncExitStack
-
-from redis.exceptions import RedisError
 
 from app.settings import Settings
 from auth.bootstrap import ensure_first_admin
 from auth.context import AuthContext
+from auth.store import STORE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
 BOOTSTRAP_RETRY_SECONDS = 2.0
-STORE_ERRORS = (RedisError, sqlite3.OperationalError)
 
 
 async def ensure_first_admin_soon(
@@ -30,7 +27,7 @@ async def ensure_first_admin_soon(
     worker restart would take every worker down. ``/readyz`` reports the store.
     """
     if not (settings.first_admin_username and settings.first_admin_password):
-        with contextlib.suppress(*STORE_ERRORS):
+        with contextlib.suppress(*STORE_UNAVAILABLE):
             if await auth.users.count() == 0:
                 logger.warning(
                     "no user exists: set FIRST_ADMIN_USERNAME and FIRST_ADMIN_PASSWORD, "
@@ -41,7 +38,7 @@ async def ensure_first_admin_soon(
     password = settings.first_admin_password.get_secret_value()
     try:
         await _ensure_admin(auth, username, password)
-    except STORE_ERRORS as exc:
+    except STORE_UNAVAILABLE as exc:
         logger.warning("first admin not ensured yet (%s); retrying", type(exc).__name__)
         task = asyncio.create_task(_keep_trying(auth, username, password))
         stack.push_async_callback(_cancel, task)
@@ -57,7 +54,7 @@ async def _keep_trying(auth: AuthContext, username: str, password: str) -> None:
         await asyncio.sleep(BOOTSTRAP_RETRY_SECONDS)
         try:
             await _ensure_admin(auth, username, password)
-        except STORE_ERRORS:
+        except STORE_UNAVAILABLE:
             continue
         return
 

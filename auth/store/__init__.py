@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from auth.store.base import CredentialStore
 from auth.store.redis import DEFAULT_KEY_PREFIX, RedisCredentialStore
 from auth.store.sqlite import SqliteCredentialStore
 
-__all__ = ["CredentialStore", "RedisCredentialStore", "SqliteCredentialStore", "open_store"]
+__all__ = [
+    "STORE_UNAVAILABLE",
+    "CredentialStore",
+    "RedisCredentialStore",
+    "SqliteCredentialStore",
+    "open_store",
+]
+
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (RedisError, sqlite3.OperationalError)
+"""What a store raises when it cannot answer (down, timed out, locked): an outage, not a bug."""
 
 
 def open_store(
