@@ -32,7 +32,7 @@ router = APIRouter(
 
 
 def _created(issued: IssuedApiKey) -> KeyCreated:
-    return KeyCreated(**KeyOut.of(issued.record).model_dump(), key=issued.secret)
+    return KeyCreated(**KeyOut.model_validate(issued.record).model_dump(), key=issued.secret)
 
 
 @router.post("/keys", status_code=status.HTTP_201_CREATED, summary="Create an API key")
@@ -42,12 +42,12 @@ async def create_key(body: KeyCreate, admin: Admin) -> KeyCreated:
 
 @router.get("/keys", summary="List API keys (never a secret)")
 async def list_keys(auth: AuthContextDep, _: RequireAdmin) -> list[KeyOut]:
-    return [KeyOut.of(record) for record in await auth.keys.list()]
+    return [KeyOut.model_validate(record) for record in await auth.keys.list()]
 
 
 @router.get("/keys/{key_id}", summary="One API key", responses={404: {"description": "Unknown"}})
 async def get_key(key_id: str, admin: Admin) -> KeyOut:
-    return KeyOut.of(await admin.get_key(key_id))
+    return KeyOut.model_validate(await admin.get_key(key_id))
 
 
 @router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a key")
@@ -65,12 +65,12 @@ async def rotate_key(key_id: str, admin: Admin) -> KeyCreated:
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user")
 async def create_user(body: UserCreate, admin: Admin) -> UserOut:
-    return UserOut.of(await admin.create_user(body))
+    return UserOut.model_validate(await admin.create_user(body))
 
 
 @router.get("/users", summary="List users")
 async def list_users(auth: AuthContextDep, _: RequireAdmin) -> list[UserOut]:
-    return [UserOut.of(user) for user in await auth.users.list()]
+    return [UserOut.model_validate(user) for user in await auth.users.list()]
 
 
 @router.delete("/users/{username}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user")
@@ -83,4 +83,4 @@ async def delete_user(username: str, admin: Admin) -> Response:
 async def audit(
     auth: AuthContextDep, _: RequireAdmin, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[AuditOut]:
-    return [AuditOut.of(event) for event in await auth.audit.recent(limit)]
+    return [AuditOut.model_validate(event) for event in await auth.audit.recent(limit)]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from auth.store.base import ApiKeyRecord, AuditEvent, UserRecord
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Scope = Literal["predict", "admin"]
+SortedScopes = Annotated[list[str], BeforeValidator(sorted)]
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
 
@@ -28,30 +27,22 @@ class KeyCreate(BaseModel):
     expires_in_days: int | None = Field(None, ge=1, le=3650)
 
 
-class KeyOut(BaseModel):
+class _FromRecord(BaseModel):
+    """Read from a store record's attributes: only the declared fields, never a secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class KeyOut(_FromRecord):
     id: str
     name: str
     prefix: str
-    scopes: list[str]
+    scopes: SortedScopes
     rate_limit: str
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
-
-    @classmethod
-    def of(cls, record: ApiKeyRecord) -> KeyOut:
-        return cls(
-            id=record.id,
-            name=record.name,
-            prefix=record.prefix,
-            scopes=sorted(record.scopes),
-            rate_limit=record.rate_limit,
-            created_at=record.created_at,
-            expires_at=record.expires_at,
-            last_used_at=record.last_used_at,
-            revoked_at=record.revoked_at,
-        )
 
 
 class KeyCreated(KeyOut):
@@ -65,31 +56,15 @@ class UserCreate(BaseModel):
     scopes: list[Scope] = Field(min_length=1, max_length=2)
 
 
-class UserOut(BaseModel):
+class UserOut(_FromRecord):
     username: str
-    scopes: list[str]
+    scopes: SortedScopes
     created_at: datetime
 
-    @classmethod
-    def of(cls, record: UserRecord) -> UserOut:
-        return cls(
-            username=record.username, scopes=sorted(record.scopes), created_at=record.created_at
-        )
 
-
-class AuditOut(BaseModel):
+class AuditOut(_FromRecord):
     at: datetime
     actor: str
     action: str
     target: str
     client_ip: str | None
-
-    @classmethod
-    def of(cls, event: AuditEvent) -> AuditOut:
-        return cls(
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            target=event.target,
-            client_ip=event.client_ip,
-        )
