@@ -25,12 +25,12 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.predict.schemas import HousingFeatures, HousingFeaturesV2, example_body
 from scripts.stack.config import StackConfig
 from scripts.stack.orchestrate import StackInfo
 
-V1 = {"lotsize": 5850, "bedrooms": 3, "bathrms": 1, "stories": 2, "garagepl": 1}
-V2 = {**V1, "driveway": True, "recroom": False, "fullbase": True, "gashw": False,
-      "airco": False, "prefarea": False}  # fmt: skip
+V1 = example_body(HousingFeatures)
+V2 = example_body(HousingFeaturesV2)
 BATCH = 100
 
 

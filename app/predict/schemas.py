@@ -8,7 +8,7 @@ refused with a 422 before anything reaches a model.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -114,3 +114,10 @@ class ModelInfo(BaseModel):
     artifact_sha256: str
     trained_at: str
     libraries: dict[str, str]
+
+
+def example_body(schema: type[BaseModel]) -> dict[str, Any]:
+    """The first example a schema documents (what /docs pre-fills)."""
+    extra = schema.model_config.get("json_schema_extra")
+    assert isinstance(extra, dict)
+    return dict(extra["examples"][0])  # type: ignore[index,arg-type]
