@@ -1,4 +1,12 @@
-"""Validation errors that name the field and never echo the input.
+"""The one error type of the application, its handler, and validation errors that never echo input.
+
+``ApiError`` is what application code raises when a request must end in an
+error answer: it carries the status, the ``detail`` and any headers, and one
+handler turns it into the API's ``{"detail": ...}`` body. Domain services
+raise it (or a subclass) instead of FastAPI's ``HTTPException``, so the HTTP
+shape of an error is decided in one place.
+
+Validation errors name the field and never echo the input.
 
 FastAPI's default 422 handler echoes each bad value; echoing a NaN or an
 Infinity makes the JSON encoder fail and the 422 turns into a 500, and echoing
@@ -9,6 +17,7 @@ large bodies back is a reflection risk. This handler keeps what a client needs
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,6 +27,25 @@ from fastapi.responses import JSONResponse
 from auth.store import STORE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error answer: ``status_code``, ``{"detail": detail}`` and ``headers``."""
+
+    def __init__(
+        self, status_code: int, detail: Any, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+
+async def api_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers
+    )
 
 
 def _describe(error: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +78,7 @@ async def store_unavailable_handler(request: Request, exc: Exception) -> JSONRes
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     # A store that does not answer is an outage (503), not a bug (500).
     for error in STORE_UNAVAILABLE:
