@@ -47,5 +47,9 @@ stack: $(STAMP) $(MODELS)
 stack-down:
 	$(BIN)/python -m scripts.stack down
 
+# The product's stack against the guide's app, A/B/A/B with wrk; writes bench/RESULTS.md.
+bench: $(STAMP) $(MODELS)
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) models/v1 models/v2 var .pytest_cache .ruff_cache
