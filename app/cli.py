@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,18 +30,28 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from app.ml.card import render_card
-    from app.ml.train import train_all
+    from app.ml.card import PLOT_NAME, render_card
+    from app.ml.plot import holdout_plot
+    from app.ml.train import CV, NotPublishable, train_all
 
-    manifests = train_all(Path(args.data), Path(args.out))
+    try:
+        manifests, fitted = train_all(Path(args.data), Path(args.out), args.seed)
+    except NotPublishable as refusal:
+        print(f"refused: {refusal}", file=sys.stderr)
+        return 1
     for manifest in manifests:
-        holdout = manifest.metrics["holdout"]
+        ours, theirs = manifest.metrics[CV], manifest.baseline[CV]
         print(
-            f"{manifest.version}: holdout R² {holdout['r2_price']:.3f}, "
-            f"MAE {holdout['mae_price']:,.0f} CAD, sha256 {manifest.sha256[:12]}…"
+            f"{manifest.version}: CV R²(log) {ours['r2_log_price']:.3f} "
+            f"(baseline {theirs['r2_log_price']:.3f}), MAE {ours['mae_price']:,.0f} CAD "
+            f"(baseline {theirs['mae_price']:,.0f}), sha256 {manifest.sha256[:12]}…"
         )
-    Path(args.card).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.card).write_text(render_card(manifests))
+    card = Path(args.card)
+    card.parent.mkdir(parents=True, exist_ok=True)
+    card.write_text(render_card(manifests))
+    holdout_plot(
+        [(f"{f.version} ({f.manifest.role})", *f.holdout) for f in fitted], card.parent / PLOT_NAME
+    )
     return 0
 
 
@@ -55,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default="data/housing.csv")
     train.add_argument("--out", default=os.environ.get("MODELS_DIR", "models"))
     train.add_argument("--card", default="docs/MODEL_CARD.md")
+    train.add_argument(
+        "--seed", type=int, help="split and fold seed (default: the committed card's)"
+    )
     train.set_defaults(handler=_train)
 
     add_commands(commands)

@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from app.ml.distribution import FeatureDistribution
 
 ARTIFACT_NAME = "model.joblib"
 MANIFEST_NAME = "manifest.json"
@@ -39,6 +41,11 @@ class Manifest(BaseModel):
     target: str
     features: list[FeatureEntry]
     metrics: dict[str, dict[str, float]]
+    baseline: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """The paper's OLS, fitted and scored on the same split and folds as this model."""
+    baseline_algorithm: str = ""
+    distribution: dict[str, FeatureDistribution] = Field(default_factory=dict)
+    """Each feature's training distribution, the reference for drift."""
     artifact: str
     sha256: str
     seed: int

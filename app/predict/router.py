@@ -18,6 +18,7 @@ from app.predict.schemas import (
 from app.ratelimit.dependencies import enforce_client_limit
 from app.responses import PROTECTED
 from auth.dependencies import AuthenticatedRoute, RequirePredict
+from auth.principal import SCOPE_ADMIN
 
 
 def get_models(request: Request) -> ModelRegistry:
@@ -53,9 +54,13 @@ def _add_version(version: str, features_type: type, batch_type: type) -> None:
     ) -> BatchPrediction:
         return service.predict_batch(models[version], batch.instances)
 
-    @router.get(f"/{version}/model", summary=f"Describe the {role} model")
+    @router.get(
+        f"/{version}/model",
+        summary=f"Describe the {role} model",
+        response_model_exclude_none=True,
+    )
     async def model_info(models: Models, client: RequirePredict) -> ModelInfo:
-        return service.describe(models, version)
+        return service.describe(models, version, with_libraries=SCOPE_ADMIN in client.scopes)
 
 
 _add_version("v1", HousingFeatures, BatchV1)

@@ -11,10 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.ml.dataset import load_dataset
+from app.ml.features import FEATURES, feature_names
 from app.ml.manifest import MANIFEST_NAME, IntegrityError, Manifest
-from app.ml.registry import LogLinearPredictor, ModelRegistry
+from app.ml.registry import HedonicLinearPredictor, ModelRegistry
 from app.settings import Settings
-from tests.app.conftest import MODELS_DIR
+from tests.app.conftest import MODELS_DIR, REPO
 
 
 @pytest.fixture
@@ -24,17 +26,48 @@ def models_copy(tmp_path: Path) -> Path:
     return target
 
 
-def test_loads_every_version() -> None:
+def test_loads_every_version_served_from_its_coefficients() -> None:
     registry = ModelRegistry.load(MODELS_DIR)
     assert registry.versions == ["v1", "v2"]
-    assert isinstance(registry["v1"].predictor, LogLinearPredictor)
+    for version in registry.versions:
+        assert isinstance(registry[version].predictor, HedonicLinearPredictor)
 
 
-def test_linear_fast_path_equals_sklearn() -> None:
+def _accepted_rows(version: str, count: int) -> np.ndarray:
+    """Random inputs across the whole accepted box, corners included."""
+    generator = np.random.default_rng(7)
+    columns = []
+    for spec in FEATURES[version]:
+        low, high = (spec.allowed_min, spec.allowed_max) if spec.type != "boolean" else (0, 1)
+        column = generator.uniform(low, high, count)
+        columns.append(column if spec.type == "number" else np.round(column))
+    rows = np.column_stack(columns)
+    rows[0] = [c.allowed_min if c.type != "boolean" else 0 for c in FEATURES[version]]
+    rows[1] = [c.allowed_max if c.type != "boolean" else 1 for c in FEATURES[version]]
+    return rows
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_served_linear_form_equals_sklearn(version: str) -> None:
+    """To 1e-9 relative, on every training row and 2,000 accepted inputs."""
     registry = ModelRegistry.load(MODELS_DIR)
-    estimator = joblib.load(MODELS_DIR / "v1" / "model.joblib")
-    rows = np.array([[5850, 3, 1, 2, 1], [1650, 1, 1, 1, 0], [16200, 6, 4, 4, 3]], dtype=float)
-    np.testing.assert_allclose(registry["v1"].predict(rows.tolist()), estimator.predict(rows))
+    estimator = joblib.load(MODELS_DIR / version / "model.joblib")
+    data = load_dataset(REPO / "data" / "housing.csv")
+    rows = np.vstack([data.matrix(feature_names(version)), _accepted_rows(version, 2000)])
+    np.testing.assert_allclose(registry[version].predict(rows), estimator.predict(rows), rtol=1e-9)
+
+
+def test_out_of_training_range_names_exactly_the_extrapolated_features() -> None:
+    model = ModelRegistry.load(MODELS_DIR)["v1"]
+    ranges = {f.name: (f.train_min, f.train_max) for f in model.manifest.features}
+    inside = [ranges[name][0] for name in model.manifest.feature_names]
+    above_lot = [ranges["lotsize"][1] + 1, *inside[1:]]
+    below_lot_above_garage = [ranges["lotsize"][0] - 1, *inside[1:4], ranges["garagepl"][1] + 1]
+    assert model.out_of_training_range([inside, above_lot, below_lot_above_garage]) == [
+        [],
+        ["lotsize"],
+        ["lotsize", "garagepl"],
+    ]
 
 
 def test_tampered_artifact_is_never_unpickled(models_copy: Path) -> None:

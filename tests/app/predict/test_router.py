@@ -53,8 +53,42 @@ def test_batch_equals_singles_in_order(api: TestClient, version: str, base: dict
     ]
     batch = _post(api, f"/{version}/predict/batch", {"instances": instances})
     assert batch.status_code == 200, batch.text
-    singles = [_post(api, f"/{version}/predict", x).json()["predicted_price"] for x in instances]
-    assert batch.json() == {"predictions": singles, "model_version": version}
+    singles = [_post(api, f"/{version}/predict", x).json() for x in instances]
+    assert batch.json() == {
+        "predictions": [single["predicted_price"] for single in singles],
+        "model_version": version,
+        "out_of_training_range": [single["out_of_training_range"] for single in singles],
+    }
+
+
+@pytest.mark.parametrize(("version", "base"), [("v1", V1_FEATURES), ("v2", V2_FEATURES)])
+def test_every_answer_names_the_features_it_extrapolates_on(
+    api: TestClient, version: str, base: dict
+) -> None:
+    inside = _post(api, f"/{version}/predict", base).json()
+    assert inside["out_of_training_range"] == []
+    beyond = {**base, "lotsize": 25_000, "bedrooms": 8}
+    outside = _post(api, f"/{version}/predict", beyond).json()
+    assert outside["out_of_training_range"] == ["lotsize", "bedrooms"]
+    batch = _post(api, f"/{version}/predict/batch", {"instances": [base, beyond]}).json()
+    assert batch["out_of_training_range"] == [[], ["lotsize", "bedrooms"]]
+
+
+def test_integral_floats_count_as_integers(api: TestClient) -> None:
+    """What pandas sends for a float column: 3.0 is three bedrooms; 2.7 is refused above."""
+    as_floats = {**V1_FEATURES, "bedrooms": 3.0, "bathrms": 1.0, "stories": 2.0, "garagepl": 1.0}
+    response = _post(api, "/v1/predict", as_floats)
+    assert response.status_code == 200, response.text
+    assert response.json() == _post(api, "/v1/predict", V1_FEATURES).json()
+
+
+def test_the_old_absurd_input_is_refused_not_priced(api: TestClient) -> None:
+    """lot 1,000,000 sq ft and 20 of everything once priced at 9.6e37 CAD."""
+    body = {"lotsize": 1_000_000, "bedrooms": 20, "bathrms": 20, "stories": 10, "garagepl": 20}
+    response = _post(api, "/v1/predict", body)
+    assert response.status_code == 422
+    refused = {error["loc"][-1] for error in response.json()["detail"]}
+    assert refused == set(body)
 
 
 def test_largest_legal_batch_is_accepted(api: TestClient) -> None:
@@ -70,11 +104,21 @@ def test_model_metadata(api: TestClient, version: str) -> None:
     assert info["role"] == ("champion" if version == "v1" else "challenger")
     assert len(info["artifact_sha256"]) == 64
     assert {"cv5", "holdout"} <= set(info["metrics"])
+    assert {"cv5", "holdout"} <= set(info["baseline"])
     lotsize = info["features"][0]
     assert lotsize["name"] == "lotsize"
     assert lotsize["type"] == "number"
-    assert lotsize["allowed_min"] == 100
-    assert lotsize["allowed_max"] == 1_000_000
+    assert lotsize["allowed_min"] == 1_000
+    assert lotsize["allowed_max"] == 30_000
+    assert "libraries" not in info
+
+
+def test_library_versions_are_shown_to_admins_only(
+    client: TestClient, admin_headers: dict[str, str], predict_headers: dict[str, str]
+) -> None:
+    assert "libraries" not in client.get("/v1/model", headers=predict_headers).json()
+    libraries = client.get("/v2/model", headers=admin_headers).json()["libraries"]
+    assert {"python", "numpy", "scikit-learn", "joblib"} <= set(libraries)
 
 
 def _v1_text_with_lotsize(literal: str) -> str:
@@ -93,7 +137,12 @@ BAD_INPUTS = [
     ("/v1/predict", {**V1_FEATURES, "bedrooms": True}, "bedrooms"),
     ("/v1/predict", {**V1_FEATURES, "bedrooms": -1}, "bedrooms"),
     ("/v1/predict", {**V1_FEATURES, "bedrooms": 10**30}, "bedrooms"),
-    ("/v1/predict", {**V1_FEATURES, "bathrms": 21}, "bathrms"),
+    ("/v1/predict", {**V1_FEATURES, "bathrms": 6}, "bathrms"),
+    ("/v1/predict", {**V1_FEATURES, "bedrooms": 0}, "bedrooms"),
+    ("/v1/predict", {**V1_FEATURES, "lotsize": 30_001}, "lotsize"),
+    ("/v1/predict", {**V1_FEATURES, "stories": 5}, "stories"),
+    ("/v1/predict", {**V1_FEATURES, "garagepl": 5}, "garagepl"),
+    ("/v1/predict", {**V1_FEATURES, "garagepl": 1.5}, "garagepl"),
     ("/v1/predict", {**V1_FEATURES, "stories": 0}, "stories"),
     ("/v1/predict", {**V1_FEATURES, "garagepl": None}, "garagepl"),
     ("/v1/predict", {**V1_FEATURES, "lotsize": 0}, "lotsize"),
