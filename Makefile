@@ -29,6 +29,8 @@ run: $(STAMP) $(MODELS)
 test: $(STAMP) $(MODELS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -1,16 +1,15 @@
 """The shared backends of one worker process, built in the lifespan (after any fork).
 
-Redis client, credential store, auth context, rate limiter. With ``REDIS_URL``
-the store and the limits live in Redis and every worker and host agrees;
-without it the store is a SQLite file under ``STATE_DIR`` and limits are
-in-process.
+Redis client, credential store, auth context, rate limiter, throttles. With
+``REDIS_URL`` the store and the limits live in Redis and every worker and host
+agrees; without it the store is a SQLite file under ``STATE_DIR`` and limits
+are in-process.
 """
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from fastapi import FastAPI
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -18,11 +17,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app import dev_secrets
 from app.first_admin import ensure_first_admin_soon
+from app.ml.registry import ModelRegistry
+from app.ratelimit.failures import AuthFailureGuard
 from app.ratelimit.limiter import Limiter
 from app.ratelimit.throttle import LoginThrottle
-from app.readiness import register_probe
+from app.services import Services
 from app.settings import Settings
 from auth.context import AuthContext
+from auth.rate_limits import parse_rate_limit
 from auth.store import open_store
 
 SQLITE_FILE = "credentials.sqlite3"
@@ -82,15 +84,36 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
     return auth
 
 
-async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
+async def open_services(
+    settings: Settings, models: ModelRegistry, stack: AsyncExitStack
+) -> Services:
     auth = await open_auth(settings, stack)
-    app.state.auth = auth
-
-    limiter = Limiter.from_settings(settings)
+    limiter = Limiter(
+        redis_url=settings.redis_url,
+        timeout_seconds=settings.redis_timeout_seconds,
+        outage_policy=settings.rate_limit_outage_policy,
+    )
     stack.push_async_callback(limiter.aclose)
-    app.state.limiter = limiter
-    app.state.login_throttle = LoginThrottle(limiter, settings.login_failure_limit)
+    per_client = parse_rate_limit(settings.auth_failure_limit)
+    services = Services(
+        settings=settings,
+        auth=auth,
+        limiter=limiter,
+        throttle=LoginThrottle(
+            limiter,
+            per_client_and_user=parse_rate_limit(settings.login_failure_limit),
+            per_user=parse_rate_limit(settings.login_username_failure_limit),
+            per_client=per_client,
+        ),
+        auth_failures=AuthFailureGuard(limiter, per_client),
+        models=models,
+    )
 
-    register_probe(app, "credential_store", auth.store.ping)
-    register_probe(app, "rate_limiter", limiter.ping)
+    async def models_loaded() -> bool:
+        return bool(services.models.versions)
+
+    services.probes.update(
+        models=models_loaded, credential_store=auth.store.ping, rate_limiter=limiter.ping
+    )
     await ensure_first_admin_soon(auth, settings, stack)
+    return services

@@ -81,7 +81,9 @@ def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
 def _unmap_ipv4_peer(scope: Scope) -> None:
     """Dual-stack listeners report IPv4 peers as ``::ffff:a.b.c.d``; trust lists say ``a.b.c.d``."""
     client = scope.get("client")
-    address = _parse_ip(client[0]) if client else None
+    if not client:
+        return
+    address = _parse_ip(client[0])
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         scope["client"] = (str(address.ipv4_mapped), client[1])
 

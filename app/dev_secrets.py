@@ -19,7 +19,7 @@ FILE_NAME = "dev-secrets.json"
 def load_or_create(state_dir: Path) -> dict[str, str]:
     path = state_dir / FILE_NAME
     if path.exists():
-        return json.loads(path.read_text())
+        return _read(path)
     values = {
         "jwt_signing_key": f"dev-{secrets.token_hex(4)}:{secrets.token_urlsafe(48)}",
         "api_key_pepper": secrets.token_urlsafe(48),
@@ -35,4 +35,9 @@ def load_or_create(state_dir: Path) -> dict[str, str]:
         pass
     finally:
         draft.unlink()
-    return json.loads(path.read_text())
+    return _read(path)
+
+
+def _read(path: Path) -> dict[str, str]:
+    values = json.loads(path.read_text())
+    return {str(name): str(value) for name, value in values.items()}

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from app.middleware.request_id import current_request_id
+from app.middleware.edge import current_request_id
 
 
 class JsonFormatter(logging.Formatter):

@@ -1,20 +1,12 @@
-"""What /readyz checks: registered probes, each bounded in time."""
+"""What /readyz checks: named probes, each bounded in time, run concurrently."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI
+from collections.abc import Awaitable, Callable, Mapping
 
 Probe = Callable[[], Awaitable[bool]]
 PROBE_TIMEOUT_SECONDS = 1.0
-
-
-def register_probe(app: FastAPI, name: str, probe: Probe) -> None:
-    if not hasattr(app.state, "probes"):
-        app.state.probes = {}
-    app.state.probes[name] = probe
 
 
 async def _run(probe: Probe) -> bool:
@@ -24,8 +16,7 @@ async def _run(probe: Probe) -> bool:
         return False
 
 
-async def check_readiness(app: FastAPI) -> dict[str, bool]:
-    probes: dict[str, Probe] = getattr(app.state, "probes", {})
+async def check_readiness(probes: Mapping[str, Probe]) -> dict[str, bool]:
     if not probes:
         return {"started": False}
     results = await asyncio.gather(*(_run(probe) for probe in probes.values()))

@@ -10,6 +10,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from auth.errors import InvalidInput
+from auth.rate_limits import parse_rate_limit
+
 MIN_SECRET_LENGTH = 32
 MIN_ADMIN_PASSWORD_LENGTH = 12
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "changethis", "secret", "password"})
@@ -53,11 +56,14 @@ class Settings(BaseSettings):
     first_admin_username: str | None = None
     first_admin_password: SecretStr | None = None
 
-    # Rate limits ("N/second|minute|hour|day", see the `limits` package).
+    # Rate limits ("N/second|minute|hour|day"; 1 to 10,000,000 per 1 s to 366 days), GCRA.
     default_rate_limit: str = "100/minute"
     anonymous_rate_limit: str = "60/minute"
+    # Failed password attempts, per (client address, username) and per username alone.
     login_failure_limit: str = "10/minute"
-    rate_limit_strategy: Literal["moving-window", "sliding-window"] = "moving-window"
+    login_username_failure_limit: str = "100/hour"
+    # Failed authentications (401s and failed logins) per client address.
+    auth_failure_limit: str = "30/minute"
     rate_limit_outage_policy: Literal["fail-open", "fail-closed"] = "fail-open"
 
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks).
@@ -67,6 +73,21 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator(
+        "default_rate_limit",
+        "anonymous_rate_limit",
+        "login_failure_limit",
+        "login_username_failure_limit",
+        "auth_failure_limit",
+    )
+    @classmethod
+    def _bounded_limit(cls, value: str) -> str:
+        try:
+            parse_rate_limit(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

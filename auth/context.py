@@ -2,7 +2,7 @@
 
 Built from plain values, not from the application's settings, so ``auth``
 stays importable (and testable) on its own; the application builds one in
-its lifespan and keeps it at ``app.state.auth``.
+its lifespan (``app.services.Services.auth``).
 """
 
 from __future__ import annotations

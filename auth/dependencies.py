@@ -1,35 +1,47 @@
-"""FastAPI security dependencies: who is calling, and may they?
+"""How a caller presents a credential, and how a refusal is worded (RFC 6750).
 
-A route states its permission in its signature (``principal: RequireAdmin``).
 Either credential works: ``Authorization: Bearer <access token>`` or
-``X-API-Key: <key>``; both schemes are declared so the OpenAPI document (and
-Swagger UI's Authorize dialog) offers both. Failures answer the RFC 6750 way:
-401 with a ``Bearer`` challenge when the caller is not authenticated, 403 with
-``error="insufficient_scope"`` when it is but lacks a scope.
+``X-API-Key: <key>``. Both schemes are declared here so the OpenAPI document
+(and Swagger UI's Authorize dialog) offers both; the application's
+dependencies (``app.deps``) use them and decide. Failures answer the RFC 6750
+way: 401 with a ``Bearer`` challenge when the caller is not authenticated, 403
+with ``error="insufficient_scope"`` when it is but lacks a scope.
+
+Credentials are read in canonical form only: the ``Bearer`` scheme (any case,
+RFC 9110), exactly one space, then a compact JWS of three unpadded base64url
+segments. Two spaces, a tab, a trailing ``=`` or anything else is refused
+rather than repaired, so no two spellings of one token exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable
-from typing import Annotated, Any
+import re
+from dataclasses import dataclass
 
-from fastapi import Depends, HTTPException, Request, Response, status
-from fastapi.routing import APIRoute
+from fastapi import Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from auth.context import AuthContext
-from auth.principal import SCOPE_ADMIN, SCOPE_PREDICT, Principal
+from auth.principal import KNOWN_SCOPES
 
 REALM = "housing-api"
 API_KEY_HEADER = "X-API-Key"
+MAX_CREDENTIAL_LENGTH = 4096
+
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)")
+
+SCOPE_DESCRIPTIONS = {
+    "predict": "Call every inference endpoint.",
+    "predict:v1": "Call the v1 inference endpoints only.",
+    "predict:v2": "Call the v2 inference endpoints only.",
+    "metrics": "Read /metrics and nothing else.",
+    "introspect": "Call /token/introspect.",
+    "admin": "Manage users, API keys and the audit trail; read metrics.",
+}
 
 bearer_scheme = OAuth2PasswordBearer(
     tokenUrl="/token",
     scheme_name="OAuth2",
-    scopes={
-        SCOPE_PREDICT: "Call the inference endpoints.",
-        SCOPE_ADMIN: "Manage users, API keys and the audit trail; read metrics.",
-    },
+    scopes={scope: SCOPE_DESCRIPTIONS.get(scope, scope) for scope in sorted(KNOWN_SCOPES)},
     description="An access token from POST /token, sent as `Authorization: Bearer <token>`.",
     auto_error=False,
 )
@@ -39,6 +51,21 @@ api_key_scheme = APIKeyHeader(
     description="An API key created by an admin, sent as `X-API-Key: hpk_...`.",
     auto_error=False,
 )
+
+
+class Unauthenticated(Exception):
+    """No credential, or one that does not hold: a 401 with a challenge."""
+
+    def __init__(self, description: str, error: str | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class PresentedCredential:
+    bearer: str | None = None
+    api_key: str | None = None
 
 
 def challenge(error: str | None = None, scope: str | None = None) -> str:
@@ -51,104 +78,31 @@ def challenge(error: str | None = None, scope: str | None = None) -> str:
     return "Bearer " + ", ".join(params)
 
 
-def _unauthorized(detail: str, error: str | None) -> HTTPException:
-    return HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail=detail,
-        headers={"WWW-Authenticate": challenge(error)},
-    )
+def parse_bearer(header: str) -> str | None:
+    """The token of a canonical ``Bearer <jwt>`` header; ``None`` for another scheme.
+
+    A ``Bearer`` header in any other form is refused as an invalid token.
+    """
+    if not header[:6].lower() == "bearer":
+        return None
+    match = _BEARER.fullmatch(header) if len(header) <= MAX_CREDENTIAL_LENGTH else None
+    if match is None:
+        raise Unauthenticated("Invalid, expired or revoked credentials", "invalid_token")
+    return match.group(1)
 
 
-def auth_context(request: Request) -> AuthContext:
-    context: AuthContext = request.app.state.auth
-    return context
-
-
-AuthContextDep = Annotated[AuthContext, Depends(auth_context)]
-
-
-PRINCIPAL_STATE = "principal"
-"""Where the resolved caller is kept in ``request.state`` for the rest of the request."""
-
-
-async def _resolve(request: Request, bearer: str | None, api_key: str | None) -> Principal:
+def presented_credential(request: Request) -> PresentedCredential:
+    """The one credential the request carries; ``Unauthenticated`` for none, both or a bad one."""
+    authorization = request.headers.get("authorization")
+    bearer = parse_bearer(authorization) if authorization is not None else None
+    api_key = request.headers.get(API_KEY_HEADER)
     if bearer is None and api_key is None:
-        raise _unauthorized("Not authenticated", error=None)
+        raise Unauthenticated("Not authenticated")
     if bearer is not None and api_key is not None:
-        raise _unauthorized("Send a bearer token or an API key, not both", "invalid_request")
-    principals = auth_context(request).principals
+        raise Unauthenticated("Send a bearer token or an API key, not both", "invalid_request")
     if bearer is not None:
-        principal = await principals.from_access_token(bearer)
-    else:
-        principal = await principals.from_api_key(api_key or "")
-    if principal is None:
-        raise _unauthorized("Invalid, expired or revoked credentials", "invalid_token")
-    return principal
-
-
-async def authenticate(
-    request: Request,
-    bearer: Annotated[str | None, Depends(bearer_scheme)],
-    api_key: Annotated[str | None, Depends(api_key_scheme)],
-) -> Principal:
-    """The caller, from whichever credential it sent; 401 when there is none that holds.
-
-    Resolved once per request: an ``AuthenticatedRoute`` has already done it.
-    """
-    principal = getattr(request.state, PRINCIPAL_STATE, None)
-    if principal is None:
-        principal = await _resolve(request, bearer, api_key)
-        setattr(request.state, PRINCIPAL_STATE, principal)
-    return principal
-
-
-class AuthenticatedRoute(APIRoute):
-    """A route that authenticates its caller before FastAPI reads and parses the body.
-
-    FastAPI parses a JSON body before it runs any dependency, so without this
-    an anonymous caller would learn the schema from 422s (and cost the parse)
-    instead of getting the 401 every protected route owes it.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def authenticate_first(request: Request) -> Response:
-            bearer = await bearer_scheme(request)
-            api_key = await api_key_scheme(request)
-            setattr(request.state, PRINCIPAL_STATE, await _resolve(request, bearer, api_key))
-            return await handle(request)
-
-        return authenticate_first
-
-
-Authenticated = Annotated[Principal, Depends(authenticate)]
-
-
-class Authenticator:
-    """Requires an authenticated caller holding every one of ``required_scopes``.
-
-    It depends on ``authenticate`` itself, so however many dependencies of a
-    request ask for the caller, FastAPI resolves the credential once.
-    """
-
-    def __init__(self, required_scopes: Iterable[str]) -> None:
-        self.required_scopes = frozenset(required_scopes)
-
-    async def __call__(self, principal: Authenticated) -> Principal:
-        missing = self.required_scopes - principal.scopes
-        if missing:
-            raise HTTPException(
-                status_code=status.HTTP_403_FORBIDDEN,
-                detail=f"Missing scope: {' '.join(sorted(missing))}",
-                headers={
-                    "WWW-Authenticate": challenge(
-                        "insufficient_scope", scope=" ".join(sorted(self.required_scopes))
-                    )
-                },
-            )
-        return principal
-
-
-RequirePredict = Annotated[Principal, Depends(Authenticator({SCOPE_PREDICT}))]
-RequireAdmin = Annotated[Principal, Depends(Authenticator({SCOPE_ADMIN}))]
+        return PresentedCredential(bearer=bearer)
+    assert api_key is not None
+    if len(api_key) > MAX_CREDENTIAL_LENGTH:
+        raise Unauthenticated("malformed X-API-Key header", "invalid_request")
+    return PresentedCredential(api_key=api_key)

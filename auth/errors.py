@@ -35,4 +35,12 @@ class UnsupportedGrantType(OAuthError):
 
 
 class InvalidInput(ValueError):
-    """An unknown scope, an unparsable rate limit, an unusable username or password."""
+    """An unknown scope, an unparsable rate limit, an unusable username or password.
+
+    ``field`` names the input it is about, when there is one, so the HTTP layer
+    can answer in the same shape as a schema refusal.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -55,7 +55,9 @@ class KeyService:
     ) -> IssuedApiKey:
         """Raise ``InvalidInput`` for an unknown scope, a bad limit, name or lifetime."""
         if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRES_IN_DAYS:
-            raise InvalidInput(f"expires_in_days must be between 1 and {MAX_EXPIRES_IN_DAYS}")
+            raise InvalidInput(
+                f"expires_in_days must be between 1 and {MAX_EXPIRES_IN_DAYS}", "expires_in_days"
+            )
         now = self._clock()
         secret = generate_api_key()
         record = ApiKeyRecord(

@@ -42,7 +42,7 @@ class PasswordHasher:
     def hash_password(self, password: str) -> str:
         if not password or len(password) > MAX_PASSWORD_LENGTH:
             raise ValueError(f"a password must have 1 to {MAX_PASSWORD_LENGTH} characters")
-        return self._context.hash(password)
+        return str(self._context.hash(password))
 
     def verify_password(self, password: str, password_hash: str) -> bool:
         if not password or len(password) > MAX_PASSWORD_LENGTH:

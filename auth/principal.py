@@ -9,7 +9,9 @@ PrincipalKind = Literal["user", "key"]
 
 SCOPE_PREDICT = "predict"
 SCOPE_ADMIN = "admin"
-KNOWN_SCOPES = frozenset({SCOPE_PREDICT, SCOPE_ADMIN})
+SCOPE_METRICS = "metrics"
+"""Reads /metrics and nothing else, so a Prometheus scraper holds no admin power."""
+KNOWN_SCOPES = frozenset({SCOPE_PREDICT, SCOPE_ADMIN, SCOPE_METRICS})
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,39 +9,39 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.admin.schemas import AuditOut, KeyCreate, KeyCreated, KeyOut, UserCreate, UserOut
 from app.admin.service import Actor, AdminService
 from app.client_ip import client_ip
-from app.ratelimit.dependencies import enforce_client_limit
+from app.deps import AuthDep, RequireAdmin, SettingsDep
+from app.guard import GuardedRoute
 from app.responses import PROTECTED
-from auth.dependencies import AuthContextDep, AuthenticatedRoute, RequireAdmin
 from auth.key_service import IssuedApiKey
 
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+"""On answers that carry a secret: no cache (browser, proxy) may keep it."""
 
-def admin_service(request: Request, auth: AuthContextDep, admin: RequireAdmin) -> AdminService:
+
+async def admin_service(
+    request: Request, auth: AuthDep, settings: SettingsDep, admin: RequireAdmin
+) -> AdminService:
     actor = Actor(principal=admin, client_ip=client_ip(request))
-    return AdminService(auth, actor, request.app.state.settings.default_rate_limit)
+    return AdminService(auth, actor, settings.default_rate_limit)
 
 
 Admin = Annotated[AdminService, Depends(admin_service)]
 
-router = APIRouter(
-    prefix="/admin",
-    tags=["admin"],
-    route_class=AuthenticatedRoute,
-    dependencies=[Depends(enforce_client_limit)],
-    responses=PROTECTED,
-)
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=GuardedRoute, responses=PROTECTED)
 
 
-def _created(issued: IssuedApiKey) -> KeyCreated:
+def _created(issued: IssuedApiKey, response: Response) -> KeyCreated:
+    response.headers.update(NO_STORE)
     return KeyCreated(**KeyOut.model_validate(issued.record).model_dump(), key=issued.secret)
 
 
 @router.post("/keys", status_code=status.HTTP_201_CREATED, summary="Create an API key")
-async def create_key(body: KeyCreate, admin: Admin) -> KeyCreated:
-    return _created(await admin.create_key(body))
+async def create_key(body: KeyCreate, admin: Admin, response: Response) -> KeyCreated:
+    return _created(await admin.create_key(body), response)
 
 
 @router.get("/keys", summary="List API keys (never a secret)")
-async def list_keys(auth: AuthContextDep, _: RequireAdmin) -> list[KeyOut]:
+async def list_keys(auth: AuthDep, _: RequireAdmin) -> list[KeyOut]:
     return [KeyOut.model_validate(record) for record in await auth.keys.list()]
 
 
@@ -59,8 +59,8 @@ async def revoke_key(key_id: str, admin: Admin) -> Response:
 @router.post(
     "/keys/{key_id}/rotate", status_code=status.HTTP_201_CREATED, summary="New secret, same key"
 )
-async def rotate_key(key_id: str, admin: Admin) -> KeyCreated:
-    return _created(await admin.rotate_key(key_id))
+async def rotate_key(key_id: str, admin: Admin, response: Response) -> KeyCreated:
+    return _created(await admin.rotate_key(key_id), response)
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user")
@@ -69,7 +69,7 @@ async def create_user(body: UserCreate, admin: Admin) -> UserOut:
 
 
 @router.get("/users", summary="List users")
-async def list_users(auth: AuthContextDep, _: RequireAdmin) -> list[UserOut]:
+async def list_users(auth: AuthDep, _: RequireAdmin) -> list[UserOut]:
     return [UserOut.model_validate(user) for user in await auth.users.list()]
 
 
@@ -81,6 +81,6 @@ async def delete_user(username: str, admin: Admin) -> Response:
 
 @router.get("/audit", summary="Admin actions, newest first")
 async def audit(
-    auth: AuthContextDep, _: RequireAdmin, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    auth: AuthDep, _: RequireAdmin, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[AuditOut]:
     return [AuditOut.model_validate(event) for event in await auth.audit.recent(limit)]

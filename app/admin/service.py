@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import HTTPException, status
-
 from app.admin.schemas import KeyCreate, UserCreate
+from app.errors import ApiError, field_error
 from auth.context import AuthContext
 from auth.errors import InvalidInput
 from auth.key_service import IssuedApiKey
@@ -26,12 +25,13 @@ class Actor:
         return f"{self.principal.kind}:{self.principal.subject}"
 
 
-def unprocessable(exc: InvalidInput) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc))
+def unprocessable(exc: InvalidInput) -> ApiError:
+    """The same list-shaped 422 a schema refusal gets (the OpenAPI document declares one)."""
+    return field_error(exc.field or "body", str(exc))
 
 
-def not_found(what: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} not found")
+def not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} not found")
 
 
 class AdminService:
@@ -73,9 +73,7 @@ class AdminService:
         issued = await self._auth.keys.rotate(key_id)
         if issued is None:
             record = await self.get_key(key_id)
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, detail=f"key {record.id} is revoked; create a new one"
-            )
+            raise ApiError(409, f"key {record.id} is revoked; create a new one")
         await self._audit("key.rotate", key_id)
         return issued
 
@@ -85,7 +83,7 @@ class AdminService:
         except InvalidInput as exc:
             raise unprocessable(exc) from None
         except AlreadyExists:
-            raise HTTPException(status.HTTP_409_CONFLICT, detail="username taken") from None
+            raise ApiError(409, "username taken") from None
         await self._audit("user.create", user.username)
         return user
 

@@ -31,8 +31,9 @@ class HedonicBasis(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, x: np.ndarray, y: Any = None) -> HedonicBasis:
         log_lot = np.log(np.asarray(x, dtype=float)[:, LOT_SIZE_COLUMN])
-        self.knots_ = np.quantile(log_lot, self.knot_quantiles) if self.knot_quantiles else []
-        self.knots_ = np.asarray(self.knots_, dtype=float)
+        self.knots_: np.ndarray = np.asarray(
+            np.quantile(log_lot, self.knot_quantiles) if self.knot_quantiles else [], dtype=float
+        )
         return self
 
     def transform(self, x: np.ndarray) -> np.ndarray:

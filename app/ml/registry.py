@@ -45,7 +45,7 @@ class HedonicLinearPredictor:
     coef: np.ndarray
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
-        return np.exp(hedonic_basis(rows, self.knots) @ self.coef + self.intercept)
+        return np.asarray(np.exp(hedonic_basis(rows, self.knots) @ self.coef + self.intercept))
 
 
 def as_predictor(estimator: object) -> Predictor:
@@ -64,7 +64,7 @@ def as_predictor(estimator: object) -> Predictor:
             np.asarray(linear.coef_, dtype=float),
         )
     assert hasattr(estimator, "predict")
-    return estimator  # type: ignore[return-value]
+    return estimator
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,18 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
+from app.deps import RequireMetrics, ServicesDep
+from app.guard import GuardedRoute
 from app.metrics import exposition
-from app.ratelimit.dependencies import enforce_client_limit
 from app.readiness import check_readiness
 from app.responses import PROTECTED
-from auth.dependencies import RequireAdmin
 
 router = APIRouter(tags=["operations"])
+metrics_router = APIRouter(tags=["operations"], route_class=GuardedRoute, responses=PROTECTED)
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -24,8 +25,8 @@ async def healthz() -> dict[str, str]:
     summary="Readiness: every model loaded and every backing store answering",
     responses={503: {"description": "Not ready; the body names what failed"}},
 )
-async def readyz(request: Request) -> JSONResponse:
-    checks = await check_readiness(request.app)
+async def readyz(services: ServicesDep) -> JSONResponse:
+    checks = await check_readiness(services.probes)
     ready = all(checks.values())
     return JSONResponse(
         status_code=200 if ready else 503,
@@ -33,12 +34,11 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get(
+@metrics_router.get(
     "/metrics",
-    summary="Prometheus metrics, aggregated over every worker (admin)",
-    dependencies=[Depends(enforce_client_limit)],
-    responses={200: {"content": {"text/plain": {}}}, **PROTECTED},
+    summary="Prometheus metrics, aggregated over every worker (admin or metrics scope)",
+    responses={200: {"content": {"text/plain": {}}}},
 )
-async def metrics(_: RequireAdmin) -> Response:
+async def metrics(_: RequireMetrics) -> Response:
     body, content_type = exposition()
     return Response(body, media_type=content_type)

@@ -1,10 +1,13 @@
-"""The inference endpoints: thin, one route per version and shape."""
+"""The inference endpoints: thin, one route per version and shape.
 
-from typing import Annotated
+No ``from __future__ import annotations`` here: the routes are defined in a
+function, and FastAPI must see their body types as objects, not as names.
+"""
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
-from app.ml.registry import ModelRegistry
+from app.deps import Models, RequirePredict
+from app.guard import GuardedRoute
 from app.predict import service
 from app.predict.schemas import (
     BatchPrediction,
@@ -15,24 +18,10 @@ from app.predict.schemas import (
     ModelInfo,
     Prediction,
 )
-from app.ratelimit.dependencies import enforce_client_limit
 from app.responses import PROTECTED
-from auth.dependencies import AuthenticatedRoute, RequirePredict
 from auth.principal import SCOPE_ADMIN
 
-
-def get_models(request: Request) -> ModelRegistry:
-    return request.app.state.models
-
-
-Models = Annotated[ModelRegistry, Depends(get_models)]
-
-router = APIRouter(
-    tags=["predict"],
-    route_class=AuthenticatedRoute,
-    dependencies=[Depends(enforce_client_limit)],
-    responses=PROTECTED,
-)
+router = APIRouter(tags=["predict"], route_class=GuardedRoute, responses=PROTECTED)
 
 
 def _add_version(version: str, features_type: type, batch_type: type) -> None:
@@ -42,7 +31,7 @@ def _add_version(version: str, features_type: type, batch_type: type) -> None:
     async def predict(
         features: features_type,  # type: ignore[valid-type]
         models: Models,
-        client: RequirePredict,
+        caller: RequirePredict,
     ) -> Prediction:
         return service.predict_one(models[version], features)
 
@@ -50,17 +39,17 @@ def _add_version(version: str, features_type: type, batch_type: type) -> None:
     async def predict_batch(
         batch: batch_type,  # type: ignore[valid-type]
         models: Models,
-        client: RequirePredict,
+        caller: RequirePredict,
     ) -> BatchPrediction:
-        return service.predict_batch(models[version], batch.instances)
+        return service.predict_batch(models[version], batch.instances)  # type: ignore[attr-defined]
 
     @router.get(
         f"/{version}/model",
         summary=f"Describe the {role} model",
         response_model_exclude_none=True,
     )
-    async def model_info(models: Models, client: RequirePredict) -> ModelInfo:
-        return service.describe(models, version, with_libraries=SCOPE_ADMIN in client.scopes)
+    async def model_info(models: Models, caller: RequirePredict) -> ModelInfo:
+        return service.describe(models, version, with_libraries=SCOPE_ADMIN in caller.scopes)
 
 
 _add_version("v1", HousingFeatures, BatchV1)

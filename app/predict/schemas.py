@@ -30,12 +30,12 @@ def _integral(value: object) -> object:
 
 
 def _field(spec: FeatureSpec) -> tuple[Any, Any]:
-    bounds = {"ge": spec.allowed_min, "le": spec.allowed_max}
+    low, high = spec.allowed_min, spec.allowed_max
     if spec.type == "number":
-        return float, Field(description=spec.description, **bounds)
+        return float, Field(description=spec.description, ge=low, le=high)
     if spec.type == "integer":
         integer = Annotated[int, BeforeValidator(_integral)]
-        return integer, Field(description=spec.description, **bounds)
+        return integer, Field(description=spec.description, ge=low, le=high)
     return bool, Field(description=spec.description)
 
 

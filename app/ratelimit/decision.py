@@ -1,65 +1,54 @@
-"""What one rate-limit check decided, and the limit strings it is checked against."""
+"""What one rate-limit check decided, derived from the GCRA state of the client's bucket."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
-from limits import RateLimitItem, parse_many
-from limits.util import WindowStats
+from app.ratelimit.gcra import Step
+from auth.rate_limits import RateLimit
 
-# Lua's tostring() keeps 14 significant digits, so a window start read back from
-# Redis can be a few tens of microseconds early; this margin keeps retry_after honest.
-_CLOCK_MARGIN_SECONDS = 0.001
-
-
-class InvalidLimit(ValueError):
-    """A limit string that is not exactly one ``N/period`` limit."""
-
-
-@lru_cache(maxsize=1024)
-def parse_limit(text: str) -> RateLimitItem:
-    """Parse ``"100/minute"`` (or ``"3 per 2 seconds"``) once; later calls hit the cache.
-
-    Exactly one limit per string: the headers describe one policy, and an API
-    key's ``rate_limit`` is one number per window.
-    """
-    try:
-        items = parse_many(text)
-    except ValueError as exc:
-        raise InvalidLimit(f"not a rate limit: {text!r}") from exc
-    if len(items) != 1 or items[0].amount < 1:
-        raise InvalidLimit(f"expected exactly one positive limit such as '100/minute': {text!r}")
-    return items[0]
+MICROS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimitDecision:
     allowed: bool
-    limit: RateLimitItem
+    limit: RateLimit
     remaining: int
-    """Requests still allowed right now (never negative)."""
-    reset_at: float
-    """Epoch seconds at which quota starts coming back (the next request would fit)."""
+    """Requests that would still be admitted right now (never negative)."""
+    reset_after: float
+    """Seconds until the whole quota is back."""
     retry_after: int
-    """Whole seconds to wait before the same request is allowed; 0 when allowed."""
+    """Whole seconds to wait before the same request is admitted; 0 when allowed."""
+    decided_at: float
+    """Epoch seconds, by the clock that decided (Redis's on Redis)."""
+
+    @property
+    def reset_at(self) -> float:
+        """Epoch seconds at which the whole quota is back."""
+        return self.decided_at + self.reset_after
+
+    @property
+    def reset_in(self) -> int:
+        """Whole seconds a client should wait: until it may retry, or until the quota is whole."""
+        return self.retry_after if not self.allowed else math.ceil(self.reset_after)
 
     @classmethod
-    def from_window(
-        cls, limit: RateLimitItem, allowed: bool, stats: WindowStats, now: float
-    ) -> RateLimitDecision:
-        remaining = max(0, int(stats.remaining))
-        # Nothing counted yet: the whole quota is available now.
-        reset_at = now if remaining >= limit.amount else max(now, float(stats.reset_time))
-        retry_after = 0 if allowed else wait_seconds(reset_at, now)
-        return cls(allowed, limit, remaining, reset_at, retry_after)
-
-
-def wait_seconds(reset_at: float, now: float) -> int:
-    """Whole seconds strictly past ``reset_at``: waiting that long is enough, never too little.
-
-    ``floor + 1`` rather than ``ceil``: at the exact instant of ``reset_at`` the
-    oldest request still counts (the window check is inclusive).
-    """
-    return max(1, math.floor(reset_at - now + _CLOCK_MARGIN_SECONDS) + 1)
+    def from_step(cls, limit: RateLimit, step: Step, *, consumed: bool) -> RateLimitDecision:
+        interval = limit.interval_ms * 1000
+        period = limit.period_seconds * MICROS
+        ahead = step.ahead_us + (interval if step.admitted and consumed else 0.0)
+        remaining = max(0, math.floor((period - ahead) / interval + 1e-9))
+        retry_after = 0
+        if not step.admitted:
+            # The request fits once the TAT is no more than P - T ahead of the clock.
+            retry_after = max(1, math.ceil((step.ahead_us + interval - period) / MICROS))
+        return cls(
+            allowed=step.admitted,
+            limit=limit,
+            remaining=remaining,
+            reset_after=ahead / MICROS,
+            retry_after=retry_after,
+            decided_at=step.now_us / MICROS,
+        )

@@ -1,6 +1,6 @@
 """One OS process firing concurrent hits at one Redis key; prints how many were admitted.
 
-Run as ``python -m tests.app.ratelimit.burst URL STRATEGY LIMIT KEY HITS``. It
+Run as ``python -m tests.app.ratelimit.burst URL LIMIT KEY HITS``. It
 prints ``ready`` once connected, waits for a line on stdin, then fires, so two
 processes can be released at the same moment.
 """
@@ -13,8 +13,8 @@ import sys
 from app.ratelimit.limiter import Limiter
 
 
-async def burst(url: str, strategy: str, limit: str, key: str, hits: int) -> int:
-    limiter = Limiter(strategy, redis_url=url, timeout_seconds=5)  # type: ignore[arg-type]
+async def burst(url: str, limit: str, key: str, hits: int) -> int:
+    limiter = Limiter(redis_url=url, timeout_seconds=5)
     try:
         # Open every connection and load the Lua scripts first, so the timed
         # burst is only hits, interleaving with the other process's.
@@ -28,5 +28,5 @@ async def burst(url: str, strategy: str, limit: str, key: str, hits: int) -> int
 
 
 if __name__ == "__main__":
-    url, strategy, limit, key, hits = sys.argv[1:6]
-    print(asyncio.run(burst(url, strategy, limit, key, int(hits))), flush=True)
+    url, limit, key, hits = sys.argv[1:5]
+    print(asyncio.run(burst(url, limit, key, int(hits))), flush=True)

@@ -1,4 +1,4 @@
-"""Limiters on both storages (in-process memory, the session's real Redis) and both strategies."""
+"""Limiters on both storages: in-process memory, and the session's real Redis."""
 
 from __future__ import annotations
 
@@ -8,13 +8,6 @@ from typing import Any
 import pytest
 
 from app.ratelimit.limiter import Limiter
-
-STRATEGIES = ["moving-window", "sliding-window"]
-
-
-@pytest.fixture(params=STRATEGIES)
-def strategy(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -30,11 +23,11 @@ async def make_limiter() -> AsyncIterator[Callable[..., Limiter]]:
     """Build limiters that are closed when the test ends."""
     made: list[Limiter] = []
 
-    def make(*args: Any, **kwargs: Any) -> Limiter:
+    def make(**kwargs: Any) -> Limiter:
         # Generous unless a test says otherwise: a loaded CI machine must not
         # turn a slow answer into an outage (and a fallback decision).
         kwargs.setdefault("timeout_seconds", 5.0)
-        limiter = Limiter(*args, **kwargs)
+        limiter = Limiter(**kwargs)
         made.append(limiter)
         return limiter
 
@@ -44,7 +37,5 @@ async def make_limiter() -> AsyncIterator[Callable[..., Limiter]]:
 
 
 @pytest.fixture
-def limiter(
-    make_limiter: Callable[..., Limiter], strategy: str, backend_url: str | None
-) -> Limiter:
-    return make_limiter(strategy, redis_url=backend_url)
+def limiter(make_limiter: Callable[..., Limiter], backend_url: str | None) -> Limiter:
+    return make_limiter(redis_url=backend_url)

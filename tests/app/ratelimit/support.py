@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 
-from app.ratelimit.storage import REDIS_KEY_PREFIX
+from app.ratelimit.limiter import REDIS_KEY_PREFIX
 from app.settings import Settings
 
 

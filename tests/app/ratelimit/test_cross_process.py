@@ -6,17 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.app.ratelimit.support import redis_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 HITS_PER_PROCESS = 100
 
 
-def start_burst(redis_url: str, strategy: str, limit: str, key: str) -> subprocess.Popen[str]:
+def start_burst(redis_url: str, limit: str, key: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.app.ratelimit.burst", redis_url, strategy, limit, key,
+        [sys.executable, "-m", "tests.app.ratelimit.burst", redis_url, limit, key,
          str(HITS_PER_PROCESS)],
         cwd=PROJECT_ROOT,
         stdin=subprocess.PIPE,
@@ -25,9 +23,8 @@ def start_burst(redis_url: str, strategy: str, limit: str, key: str) -> subproce
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("strategy", ["moving-window", "sliding-window"])
-def test_two_processes_admit_exactly_the_limit_between_them(redis_url: str, strategy: str) -> None:
-    processes = [start_burst(redis_url, strategy, "50/day", "key:burst") for _ in range(2)]
+def test_two_processes_admit_exactly_the_limit_between_them(redis_url: str) -> None:
+    processes = [start_burst(redis_url, "50/day", "key:burst") for _ in range(2)]
     try:
         for process in processes:
             assert process.stdout is not None

@@ -11,9 +11,11 @@ from collections.abc import Callable, Iterator
 
 import anyio
 import pytest
+import redis
 from prometheus_client import REGISTRY
+from redis.exceptions import ResponseError
 
-from app.ratelimit.limiter import Limiter, LimiterUnavailable
+from app.ratelimit.limiter import REDIS_KEY_PREFIX, Limiter, LimiterUnavailable
 from tests.app.ratelimit.support import redis_keys
 from tests.support.redis_server import RedisServer
 
@@ -63,11 +65,10 @@ async def test_fail_open_falls_back_locally_logs_once_and_recovers(
     make_limiter: Callable[..., Limiter],
     redis_server: RedisServer,
     redis_url: str,
-    strategy: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger=BREAKER_LOGGER)
-    limiter = make_limiter(strategy, redis_url=redis_url, timeout_seconds=TIMEOUT_SECONDS)
+    limiter = make_limiter(redis_url=redis_url, timeout_seconds=TIMEOUT_SECONDS)
     assert (await limiter.hit("3/day", "user:olive")).allowed
     fallbacks_before = counter("ratelimit_fallback_total")
 
@@ -105,7 +106,6 @@ async def test_fail_closed_refuses_quickly_and_recovers(
 ) -> None:
     caplog.set_level(logging.INFO, logger=BREAKER_LOGGER)
     limiter = make_limiter(
-        "moving-window",
         redis_url=redis_url,
         timeout_seconds=TIMEOUT_SECONDS,
         outage_policy="fail-closed",
@@ -135,7 +135,7 @@ async def test_a_hung_redis_costs_one_timeout_per_probe_not_per_request(
     make_limiter: Callable[..., Limiter], blackhole_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=BREAKER_LOGGER)
-    limiter = make_limiter("moving-window", redis_url=blackhole_url, timeout_seconds=0.3)
+    limiter = make_limiter(redis_url=blackhole_url, timeout_seconds=0.3)
 
     started = time.monotonic()
     first_wave = await asyncio.gather(*(limiter.hit("5/day", "user:quinn") for _ in range(20)))
@@ -152,3 +152,20 @@ async def test_a_hung_redis_costs_one_timeout_per_probe_not_per_request(
     _, probe_took = await timed_hit(limiter, "user:rose")
     assert 0.2 < probe_took < 0.3 + SLACK_SECONDS
     assert not await limiter.ping()
+
+
+async def test_a_script_error_is_a_bug_raised_not_an_outage(
+    make_limiter: Callable[..., Limiter], redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refused script must not switch every client of the worker to the fallback."""
+    caplog.set_level(logging.INFO, logger=BREAKER_LOGGER)
+    limiter = make_limiter(redis_url=redis_url)
+    client = redis.Redis.from_url(redis_url)
+    client.hset(f"{REDIS_KEY_PREFIX}:user:wrong-type", "field", "1")
+    client.close()
+    fallbacks_before = counter("ratelimit_fallback_total")
+    with pytest.raises(ResponseError):
+        await limiter.hit("5/day", "user:wrong-type")
+    assert counter("ratelimit_fallback_total") == fallbacks_before
+    assert breaker_records(caplog, logging.WARNING) == []
+    assert (await limiter.hit("5/day", "user:someone-else")).allowed

@@ -148,9 +148,28 @@ def test_revoking_a_refresh_token_kills_its_family(store_client: TestClient) -> 
     assert again.status_code == 400
 
 
-def test_revoking_garbage_is_still_200(store_client: TestClient) -> None:
-    assert store_client.post("/token/revoke", data={"token": "garbage"}).status_code == 200
-    assert store_client.post("/token/revoke", data={}).status_code == 200
+def test_revoking_garbage_is_still_200_and_says_nothing(store_client: TestClient) -> None:
+    answer = store_client.post("/token/revoke", data={"token": "garbage"})
+    assert answer.status_code == 200
+    assert answer.content == b""
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def test_revoking_without_a_token_is_invalid_request(store_client: TestClient) -> None:
+    """RFC 7009 §2.1: ``token`` is REQUIRED."""
+    answer = store_client.post("/token/revoke", data={})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("path", ["/token", "/token/revoke"])
+def test_a_json_body_is_refused_saying_it_must_be_form_encoded(
+    store_client: TestClient, path: str
+) -> None:
+    answer = store_client.post(path, json={"grant_type": "password", "token": "x"})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+    assert "form-encoded" in answer.json()["error_description"]
 
 
 def test_deleting_a_user_kills_their_tokens(
@@ -204,10 +223,10 @@ def test_missing_credentials_get_a_challenge(store_client: TestClient) -> None:
     assert response.headers["www-authenticate"] == 'Bearer realm="housing-api"'
 
 
-def test_failed_logins_are_throttled_per_username_and_successes_never(tmp_path) -> None:
+def test_failed_logins_are_throttled_and_successes_never(tmp_path) -> None:
     from app.main import create_app
 
-    settings = make_settings(tmp_path, login_failure_limit="3/minute")
+    settings = make_settings(tmp_path, login_failure_limit="3/day", auth_failure_limit="5/day")
     with TestClient(create_app(settings)) as c:
         for _ in range(6):  # successes never count
             assert _password_grant(c, ADMIN, ADMIN_PASSWORD).status_code == 200
@@ -217,7 +236,13 @@ def test_failed_logins_are_throttled_per_username_and_successes_never(tmp_path) 
         assert throttled.status_code == 429
         assert throttled.json()["error"] == "slow_down"
         assert int(throttled.headers["retry-after"]) > 0
-        # The same address now is throttled for every username: one host spraying accounts.
+        # Another account from the same address still gets tried, up to the address's budget:
+        # one host spraying accounts is bounded too.
+        assert [_password_grant(c, f"ghost{n}", "wrong").status_code for n in range(3)] == [
+            400,
+            400,
+            429,
+        ]
         assert _password_grant(c, ADMIN, ADMIN_PASSWORD).status_code == 429
 
 

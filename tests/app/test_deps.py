@@ -9,13 +9,22 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
+from app.deps import Authenticated, RequireAdmin, RequirePredict
+from app.errors import install_error_handlers
+from app.guard import GuardedRoute
+from app.ml.registry import ModelRegistry
+from app.ratelimit.failures import AuthFailureGuard
+from app.ratelimit.limiter import Limiter
+from app.ratelimit.throttle import LoginThrottle
+from app.services import Services
 from auth.context import AuthContext
-from auth.dependencies import Authenticated, RequireAdmin, RequirePredict
 from auth.principal import Principal
+from auth.rate_limits import parse_rate_limit
 from auth.store.base import ApiKeyRecord
 from auth.store.sqlite import SqliteCredentialStore
+from tests.app.conftest import make_settings
 from tests.auth.conftest import build_context
 
 pytestmark = pytest.mark.anyio
@@ -50,28 +59,43 @@ def _describe(principal: Principal) -> dict[str, Any]:
     }
 
 
-def make_app(context: AuthContext) -> FastAPI:
+def make_app(context: AuthContext, tmp_path: Path) -> FastAPI:
+    """A bare app with the real guard and aliases, on a store the test can count lookups of."""
     app = FastAPI()
-    app.state.auth = context
+    install_error_handlers(app)
+    limiter = Limiter()
+    generous = parse_rate_limit("1000/minute")
+    app.state.services = Services(
+        settings=make_settings(tmp_path),
+        auth=context,
+        limiter=limiter,
+        throttle=LoginThrottle(
+            limiter, per_client_and_user=generous, per_user=generous, per_client=generous
+        ),
+        auth_failures=AuthFailureGuard(limiter, generous),
+        models=ModelRegistry({}),
+    )
+    router = APIRouter(route_class=GuardedRoute)
 
-    @app.get("/whoami")
+    @router.get("/whoami")
     async def whoami(principal: Authenticated) -> dict[str, Any]:
         return _describe(principal)
 
-    @app.post("/v1/predict")
+    @router.post("/v1/predict")
     async def predict(principal: RequirePredict) -> dict[str, Any]:
         return _describe(principal)
 
-    @app.get("/admin/keys")
+    @router.get("/admin/keys")
     async def admin(principal: RequireAdmin) -> dict[str, Any]:
         return _describe(principal)
 
-    @app.get("/admin/everything")
+    @router.get("/admin/everything")
     async def everything(
         admin: RequireAdmin, predictor: RequirePredict, caller: Authenticated
     ) -> dict[str, Any]:
         return _describe(caller)
 
+    app.include_router(router)
     return app
 
 
@@ -90,8 +114,8 @@ async def context(store: CountingStore) -> AsyncIterator[AuthContext]:
 
 
 @pytest.fixture
-async def client(context: AuthContext) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=make_app(context))
+async def client(context: AuthContext, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=make_app(context, tmp_path))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 
@@ -270,7 +294,7 @@ async def test_openapi_lists_both_security_schemes(client: httpx.AsyncClient) ->
     schemes = schema["components"]["securitySchemes"]
     assert schemes["OAuth2"]["type"] == "oauth2"
     assert schemes["OAuth2"]["flows"]["password"]["tokenUrl"] == "/token"
-    assert set(schemes["OAuth2"]["flows"]["password"]["scopes"]) == {"predict", "admin"}
+    assert set(schemes["OAuth2"]["flows"]["password"]["scopes"]) == {"predict", "admin", "metrics"}
     assert schemes["APIKey"] == {
         "type": "apiKey",
         "in": "header",
