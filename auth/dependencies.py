@@ -83,7 +83,7 @@ def parse_bearer(header: str) -> str | None:
 
     A ``Bearer`` header in any other form is refused as an invalid token.
     """
-    if not header[:6].lower() == "bearer":
+    if header[:6].lower() != "bearer":
         return None
     match = _BEARER.fullmatch(header) if len(header) <= MAX_CREDENTIAL_LENGTH else None
     if match is None:
