@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from auth.store.sqlite import SqliteCredentialStore
-from auth.store.sqlite_thread import SqliteThread
+from auth.store.sqlite.thread import SqliteThread
 
 pytestmark = pytest.mark.anyio
 

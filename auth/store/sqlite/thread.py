@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from auth.store.sqlite_schema import SCHEMA
+from auth.store.sqlite.schema import SCHEMA
 
 T = TypeVar("T")
 

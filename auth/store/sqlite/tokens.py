@@ -1,0 +1,107 @@
+"""Refresh-token families and access-token revocations in SQLite.
+
+Rows that can no longer matter (expired refresh tokens and families, revoked
+jtis past their expiry) are pruned by the writes that add new ones.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from auth.store.base import AlreadyExists, RefreshTokenRecord, SpendOutcome, SpendResult
+from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros, token_second
+from auth.store.sqlite.base import SqliteStoreBase, now_micros
+
+
+class SqliteTokens(SqliteStoreBase):
+    async def add_refresh_token(self, token: RefreshTokenRecord) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            now = now_micros()
+            c.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?", (now,))
+            c.execute("DELETE FROM refresh_families WHERE expires_at <= ?", (now,))
+            expires_at = to_micros(token.expires_at)
+            c.execute(
+                "INSERT INTO refresh_families (family_id, username, revoked, expires_at) "
+                "VALUES (?, ?, 0, ?) ON CONFLICT (family_id) "
+                "DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+                (token.family_id, token.username, expires_at),
+            )
+            try:
+                c.execute(
+                    "INSERT INTO refresh_tokens (digest, family_id, username, scopes, expires_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        token.digest,
+                        token.family_id,
+                        token.username,
+                        join_scopes(token.scopes),
+                        expires_at,
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(token.family_id) from exc
+
+        await self._db.write(work)
+
+    async def spend_refresh_token(self, digest: str, now: datetime) -> SpendResult:
+        def work(c: sqlite3.Connection) -> SpendResult:
+            row = c.execute(
+                "SELECT t.family_id, t.username, t.scopes, t.expires_at, t.spent_at, f.revoked "
+                "FROM refresh_tokens AS t JOIN refresh_families AS f USING (family_id) "
+                "WHERE t.digest = ?",
+                (digest,),
+            ).fetchone()
+            if row is None:
+                return SpendResult(SpendOutcome.INVALID)
+            family_id, username, scopes, expires_at, spent_at, revoked = row
+            if revoked or expires_at <= to_micros(now):
+                return SpendResult(SpendOutcome.INVALID)
+            record = RefreshTokenRecord(
+                digest=digest,
+                family_id=family_id,
+                username=username,
+                scopes=split_scopes(scopes),
+                expires_at=from_micros(expires_at),
+            )
+            if spent_at is not None:
+                c.execute(
+                    "UPDATE refresh_families SET revoked = 1 WHERE family_id = ?", (family_id,)
+                )
+                return SpendResult(SpendOutcome.REUSED, record)
+            c.execute(
+                "UPDATE refresh_tokens SET spent_at = ? WHERE digest = ?", (to_micros(now), digest)
+            )
+            return SpendResult(SpendOutcome.SPENT, record)
+
+        return await self._db.write(work)
+
+    async def revoke_refresh_family(self, family_id: str) -> None:
+        await self._db.write(
+            lambda c: c.execute(
+                "UPDATE refresh_families SET revoked = 1 WHERE family_id = ?", (family_id,)
+            )
+        )
+
+    async def revoke_access_token(self, jti: str, expires_at: datetime) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM revoked_access_tokens WHERE expires_at <= ?", (now_micros(),))
+            c.execute(
+                "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) "
+                "ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+                (jti, to_micros(expires_at)),
+            )
+
+        await self._db.write(work)
+
+    async def access_token_is_live(self, jti: str, username: str, issued_at: datetime) -> bool:
+        created_at, revoked = await self._db.read(
+            lambda c: c.execute(
+                "SELECT (SELECT created_at FROM users WHERE username = ?), "
+                "EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)",
+                (username, jti),
+            ).fetchone()
+        )
+        if created_at is None or revoked:
+            return False
+        return token_second(from_micros(created_at)) <= token_second(issued_at)

@@ -1,0 +1,60 @@
+"""Users in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from auth.store.base import AlreadyExists, UserRecord
+from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
+from auth.store.sqlite.base import SqliteStoreBase
+
+_SELECT_USERS = "SELECT username, password_hash, scopes, created_at FROM users"
+
+
+class SqliteUsers(SqliteStoreBase):
+    async def create_user(self, user: UserRecord) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            try:
+                c.execute(
+                    "INSERT INTO users (username, password_hash, scopes, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (
+                        user.username,
+                        user.password_hash,
+                        join_scopes(user.scopes),
+                        to_micros(user.created_at),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists(user.username) from exc
+
+        await self._db.write(work)
+
+    async def get_user(self, username: str) -> UserRecord | None:
+        row = await self._db.read(
+            lambda c: c.execute(_SELECT_USERS + " WHERE username = ?", (username,)).fetchone()
+        )
+        return None if row is None else user_record(row)
+
+    async def list_users(self) -> list[UserRecord]:
+        rows = await self._db.read(
+            lambda c: c.execute(_SELECT_USERS + " ORDER BY username").fetchall()
+        )
+        return [user_record(row) for row in rows]
+
+    async def count_users(self) -> int:
+        return await self._db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0])
+
+    async def delete_user(self, username: str) -> bool:
+        def work(c: sqlite3.Connection) -> bool:
+            if c.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount == 0:
+                return False
+            c.execute("UPDATE refresh_families SET revoked = 1 WHERE username = ?", (username,))
+            return True
+
+        return await self._db.write(work)
+
+
+def user_record(row: tuple[str, str, str, int]) -> UserRecord:
+    username, password_hash, scopes, created_at = row
+    return UserRecord(username, password_hash, split_scopes(scopes), from_micros(created_at))
