@@ -22,6 +22,8 @@ class Principal:
     """The key's own limit; ``None`` means the configured default."""
     token_id: str | None = None
     """The access token's ``jti``, for token clients."""
+    user_id: str | None = None
+    """The user instance acting (``UserRecord.user_id``), for token clients."""
 
     @property
     def rate_limit_key(self) -> str:

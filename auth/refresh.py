@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from auth.store.base import CredentialStore, RefreshTokenRecord, SpendResult
+from auth.store.base import CredentialStore, RefreshTokenRecord, SpendResult, UserRecord
 
 REFRESH_TOKEN_BYTES = 32
 
@@ -45,29 +45,39 @@ class RefreshTokenFamilies:
         self._ttl = timedelta(seconds=ttl_seconds)
 
     async def start(
-        self, username: str, scopes: Iterable[str], now: datetime
+        self, user: UserRecord, scopes: Iterable[str], now: datetime
     ) -> IssuedRefreshToken:
-        return await self._issue(secrets.token_urlsafe(16), username, frozenset(scopes), now)
+        """A new family bound to this instance of ``user``.
+
+        Raises ``UnknownUser`` when the user was deleted (or deleted and
+        re-created) since ``user`` was read: the store checks it in the write.
+        """
+        return await self._issue(
+            secrets.token_urlsafe(16), user.user_id, user.username, frozenset(scopes), now
+        )
 
     async def spend(self, token: str, now: datetime) -> SpendResult:
         return await self._store.spend_refresh_token(refresh_token_digest(token), now)
 
     async def continue_family(
-        self, family_id: str, username: str, scopes: Iterable[str], now: datetime
+        self, spent: RefreshTokenRecord, scopes: Iterable[str], now: datetime
     ) -> IssuedRefreshToken:
-        """Issue the successor of a token of ``family_id`` that was just spent."""
-        return await self._issue(family_id, username, frozenset(scopes), now)
+        """Issue the successor of ``spent``, just spent; ``UnknownUser`` as for ``start``."""
+        return await self._issue(
+            spent.family_id, spent.user_id, spent.username, frozenset(scopes), now
+        )
 
     async def revoke_family(self, family_id: str) -> None:
         await self._store.revoke_refresh_family(family_id)
 
     async def _issue(
-        self, family_id: str, username: str, scopes: frozenset[str], now: datetime
+        self, family_id: str, user_id: str, username: str, scopes: frozenset[str], now: datetime
     ) -> IssuedRefreshToken:
         token = new_refresh_token()
         record = RefreshTokenRecord(
             digest=refresh_token_digest(token),
             family_id=family_id,
+            user_id=user_id,
             username=username,
             scopes=scopes,
             expires_at=now + self._ttl,

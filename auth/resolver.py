@@ -6,8 +6,6 @@ hold on every worker from the next request on.
 
 from __future__ import annotations
 
-import asyncio
-
 from auth.key_service import KeyService
 from auth.principal import Principal
 from auth.store.base import CredentialStore
@@ -27,11 +25,10 @@ class PrincipalResolver:
             claims = self._access.decode(token)
         except InvalidToken:
             return None
-        live, user = await asyncio.gather(
-            self._store.access_token_is_live(claims.token_id, claims.subject, claims.issued_at),
-            self._store.get_user(claims.subject),
-        )
-        if not live or user is None:
+        facts = await self._store.access_token_facts(claims.token_id, claims.subject)
+        user = facts.user
+        # The instance, not the name: a re-created user is somebody else.
+        if facts.revoked or user is None or user.user_id != claims.user_id:
             return None
         return Principal(
             subject=claims.subject,
@@ -39,6 +36,7 @@ class PrincipalResolver:
             # A token never grants more than its user holds now.
             scopes=claims.scopes & user.scopes,
             token_id=claims.token_id,
+            user_id=user.user_id,
         )
 
     async def from_api_key(self, secret: str) -> Principal | None:

@@ -44,6 +44,8 @@ class AccessTokenClaims:
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    user_id: str | None = None
+    """Private claim ``uid``: the user instance (``sub`` names it, this tells it apart)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,12 @@ class AccessTokenCodec:
         return claims.expires_at + timedelta(seconds=self._leeway)
 
     def issue(
-        self, subject: str, scopes: Iterable[str], *, now: datetime | None = None
+        self,
+        subject: str,
+        scopes: Iterable[str],
+        *,
+        now: datetime | None = None,
+        user_id: str | None = None,
     ) -> IssuedAccessToken:
         issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
         claims = AccessTokenClaims(
@@ -114,8 +121,9 @@ class AccessTokenCodec:
             token_id=secrets.token_urlsafe(16),
             issued_at=issued_at,
             expires_at=issued_at + timedelta(seconds=self._ttl_seconds),
+            user_id=user_id,
         )
-        payload = {
+        payload: dict[str, Any] = {
             "iss": self._issuer,
             "aud": self._audience,
             "sub": claims.subject,
@@ -124,6 +132,8 @@ class AccessTokenCodec:
             "exp": int(claims.expires_at.timestamp()),
             "jti": claims.token_id,
         }
+        if user_id is not None:
+            payload["uid"] = user_id
         token = jwt.encode(
             payload,
             self._signing_key.secret,
@@ -164,6 +174,9 @@ def _claims_from(payload: dict[str, Any]) -> AccessTokenClaims:
         raise InvalidToken("scope must be a string")
     if not (isinstance(token_id, str) and token_id):
         raise InvalidToken("jti must be a non-empty string")
+    user_id = payload.get("uid")
+    if not (user_id is None or (isinstance(user_id, str) and user_id)):
+        raise InvalidToken("uid must be a non-empty string")
     try:
         issued_at = datetime.fromtimestamp(int(payload["iat"]), UTC)
         expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
@@ -175,4 +188,5 @@ def _claims_from(payload: dict[str, Any]) -> AccessTokenClaims:
         token_id=token_id,
         issued_at=issued_at,
         expires_at=expires_at,
+        user_id=user_id,
     )

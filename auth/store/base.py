@@ -8,14 +8,28 @@ HMAC/SHA-256 digests computed by the caller.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
 
+def new_user_id() -> str:
+    """128 random bits: an id no other user instance, past or future, will have."""
+    return secrets.token_hex(16)
+
+
 class AlreadyExists(Exception):
     """A user with that username (or a key with that id) already exists."""
+
+
+class UnknownUser(Exception):
+    """The user instance a new record was to be bound to no longer exists.
+
+    Raised by the write itself, atomically: a login that raced the user's
+    deletion gets this instead of a refresh token that would outlive it.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +38,13 @@ class UserRecord:
     password_hash: str
     scopes: frozenset[str]
     created_at: datetime
+    user_id: str
+    """Random, immutable, never reused: this *instance* of the user.
+
+    Everything bound to a user (tokens, refresh families) holds this id, not
+    the name, so a deleted user's credentials never work for a new account
+    of the same name, even one created in the same second.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +69,8 @@ class RefreshTokenRecord:
     digest: str
     """SHA-256 of the opaque refresh token, hex."""
     family_id: str
+    user_id: str
+    """The user instance the family belongs to (``UserRecord.user_id``)."""
     username: str
     scopes: frozenset[str]
     expires_at: datetime
@@ -66,6 +89,16 @@ class SpendOutcome(Enum):
 class SpendResult:
     outcome: SpendOutcome
     record: RefreshTokenRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessTokenFacts:
+    """What the store knows that decides whether an access token still works."""
+
+    revoked: bool
+    """Its jti was revoked."""
+    user: UserRecord | None
+    """The user named by its ``sub`` now (``None``: no such user)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +140,14 @@ class CredentialStore(Protocol):
     async def touch_key(self, key_id: str, at: datetime) -> None: ...
 
     # refresh-token families
-    async def add_refresh_token(self, token: RefreshTokenRecord) -> None: ...
+    async def add_refresh_token(self, token: RefreshTokenRecord) -> None:
+        """Raise ``UnknownUser`` unless ``token.user_id`` exists, checked in the same write."""
+
     async def spend_refresh_token(self, digest: str, now: datetime) -> SpendResult:
-        """Atomically spend a refresh token; a second spend revokes its family."""
+        """Atomically spend a refresh token; a second spend revokes its family.
+
+        A token whose user instance is gone is ``INVALID`` (and its family revoked).
+        """
 
     async def revoke_refresh_family(self, family_id: str) -> None: ...
 
@@ -117,8 +155,8 @@ class CredentialStore(Protocol):
     async def revoke_access_token(self, jti: str, expires_at: datetime) -> None:
         """Remember ``jti`` as revoked until the token would have expired anyway."""
 
-    async def access_token_is_live(self, jti: str, username: str, issued_at: datetime) -> bool:
-        """One round trip: jti not revoked, and the user exists and predates the token."""
+    async def access_token_facts(self, jti: str, username: str) -> AccessTokenFacts:
+        """In one round trip: is ``jti`` revoked, and the user named ``username`` now."""
 
     # audit
     async def append_audit(self, event: AuditEvent) -> None: ...

@@ -12,7 +12,7 @@ from auth.context import AuthContext
 from auth.errors import InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType
 from auth.passwords import PasswordHasher
 from auth.refresh import refresh_token_digest
-from auth.store.base import CredentialStore, SpendOutcome
+from auth.store.base import CredentialStore, SpendOutcome, UserRecord
 from auth.token_service import BAD_CREDENTIALS
 from tests.auth.conftest import build_context
 
@@ -196,9 +196,54 @@ async def test_deleting_a_user_kills_their_tokens(context: AuthContext, alice: s
 async def test_a_recreated_user_does_not_revive_old_tokens(
     context: AuthContext, alice: str
 ) -> None:
+    """Deleted and re-created within the same second: the old tokens stay dead."""
     grant = await context.tokens.password_grant(alice, PASSWORD)
     await context.users.delete(alice)
-    await context.users.create(alice, "another passphrase", {"predict"})
+    await context.users.create(alice, "another passphrase", {"predict", "admin"})
+    assert await context.principals.from_access_token(grant.access_token) is None
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(grant.refresh_token)
+    fresh = await context.tokens.password_grant(alice, "another passphrase")
+    assert await context.principals.from_access_token(fresh.access_token) is not None
+
+
+def delete_right_after_reading(
+    monkeypatch: pytest.MonkeyPatch, context: AuthContext, *, recreate: bool
+) -> None:
+    """The store's next user read is followed at once by the user's deletion.
+
+    That is the admin's DELETE landing while a grant is in flight (between
+    reading the user and storing the refresh token), deterministically.
+    """
+    read = context.store.get_user
+
+    async def read_then_lose(username: str) -> UserRecord | None:
+        monkeypatch.setattr(context.store, "get_user", read)
+        user = await read(username)
+        await context.users.delete(username)
+        if recreate:
+            await context.users.create(username, PASSWORD, {"predict", "admin"})
+        return user
+
+    monkeypatch.setattr(context.store, "get_user", read_then_lose)
+
+
+@pytest.mark.parametrize("recreate", [False, True])
+async def test_a_login_racing_the_users_deletion_gets_nothing(
+    context: AuthContext, alice: str, monkeypatch: pytest.MonkeyPatch, recreate: bool
+) -> None:
+    delete_right_after_reading(monkeypatch, context, recreate=recreate)
+    with pytest.raises(InvalidGrant) as refused:
+        await context.tokens.password_grant(alice, PASSWORD)
+    assert refused.value.description == BAD_CREDENTIALS
+
+
+@pytest.mark.parametrize("recreate", [False, True])
+async def test_a_refresh_racing_the_users_deletion_gets_nothing(
+    context: AuthContext, alice: str, monkeypatch: pytest.MonkeyPatch, recreate: bool
+) -> None:
+    grant = await context.tokens.password_grant(alice, PASSWORD)
+    delete_right_after_reading(monkeypatch, context, recreate=recreate)
     with pytest.raises(InvalidGrant):
         await context.tokens.refresh_grant(grant.refresh_token)
 

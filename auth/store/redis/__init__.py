@@ -1,7 +1,8 @@
 """The shared credential store: Redis, for any number of workers and hosts.
 
 Every multi-key change is one Lua script, so it is atomic. The adapter is
-assembled from one part per idea (users, API keys, tokens, audit); the key
+assembled from one part per idea (users, and the tokens bound to them; API
+keys; audit); the key
 layout is in ``layout``.
 """
 
@@ -12,14 +13,13 @@ from redis.asyncio import Redis
 from auth.store.redis.api_keys import RedisApiKeys
 from auth.store.redis.audit import DEFAULT_AUDIT_CAPACITY, RedisAudit
 from auth.store.redis.tokens import RedisTokens
-from auth.store.redis.users import RedisUsers
 
 DEFAULT_KEY_PREFIX = "hapi:"
 
 __all__ = ["DEFAULT_KEY_PREFIX", "RedisCredentialStore"]
 
 
-class RedisCredentialStore(RedisUsers, RedisApiKeys, RedisTokens, RedisAudit):
+class RedisCredentialStore(RedisTokens, RedisApiKeys, RedisAudit):
     def __init__(
         self,
         client: Redis,

@@ -4,13 +4,14 @@
 key                            type    holds
 =============================  ======  ==============================================
 ``users``                      set     every username
-``user:{username}``            hash    password_hash, scopes, created_at
-``user-families:{username}``   zset    the user's refresh families, scored by expiry
+``user:{username}``            hash    user_id, password_hash, scopes, created_at
+``user-id:{user_id}``          string  the username of that user instance, while it exists
+``user-families:{user_id}``    zset    the user's refresh families, scored by expiry
 ``keys``                       set     every API-key id
 ``key:{id}``                   hash    the key's record (its secret only as a digest)
 ``key-digest:{digest}``        string  the id of the key with that digest
-``refresh:{digest}``           hash    family_id, username, scopes, expires_at, spent
-``family:{family_id}``         hash    username, revoked, expires_at_ms
+``refresh:{digest}``           hash    family_id, user_id, username, scopes, expires_at, spent
+``family:{family_id}``         hash    user_id, revoked, expires_at_ms
 ``revoked-jti:{jti}``          string  present until the revoked token would expire
 ``audit``                      list    JSON audit events, newest first, capped
 =============================  ======  ==============================================
@@ -35,8 +36,11 @@ class RedisKeys:
     def user(self, username: str) -> str:
         return f"{self.prefix}user:{username}"
 
-    def user_families(self, username: str) -> str:
-        return f"{self.prefix}user-families:{username}"
+    def user_instance(self, user_id: str) -> str:
+        return f"{self.prefix}user-id:{user_id}"
+
+    def user_families(self, user_id: str) -> str:
+        return f"{self.prefix}user-families:{user_id}"
 
     @property
     def keys(self) -> str:

@@ -1,9 +1,9 @@
 """Refresh-token families and access-token revocations in Redis.
 
 A refresh token is a hash under its digest; its family a hash that says
-whether the family is revoked; each user has a sorted set of their families
-(so deleting the user can revoke them all). A revoked jti is a key that
-expires when its token would have. Every key carries a TTL, so nothing
+whether the family is revoked; each user instance has a sorted set of its
+families (so deleting the user can revoke them all). A revoked jti is a key
+that expires when its token would have. Every key carries a TTL, so nothing
 outlives its use.
 """
 
@@ -12,45 +12,62 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from auth.store.base import AlreadyExists, RefreshTokenRecord, SpendOutcome, SpendResult
-from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros, token_second
-from auth.store.redis.base import RedisStoreBase, text
+from auth.store.base import (
+    AccessTokenFacts,
+    AlreadyExists,
+    RefreshTokenRecord,
+    SpendOutcome,
+    SpendResult,
+    UnknownUser,
+)
+from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
+from auth.store.redis.base import mapping, text
+from auth.store.redis.users import RedisUsers
 
 ADD_REFRESH = """
--- KEYS: token hash, family hash, the user's families (zset).
--- ARGV: family_id, username, scopes, expires_at_us, expires_at_ms, now_ms
+-- KEYS: token hash, family hash, the user's families (zset), the user-id index.
+-- ARGV: family_id, user_id, username, scopes, expires_at_us, expires_at_ms, now_ms
+-- Returns 1 added, 0 token or family taken, -1 the user instance is gone.
+if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'family_id', ARGV[1], 'username', ARGV[2], 'scopes', ARGV[3],
-           'expires_at', ARGV[4])
-redis.call('PEXPIREAT', KEYS[1], ARGV[5])
-redis.call('HSETNX', KEYS[2], 'username', ARGV[2])
+local owner = redis.call('HGET', KEYS[2], 'user_id')
+if owner and owner ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'family_id', ARGV[1], 'user_id', ARGV[2], 'username', ARGV[3],
+           'scopes', ARGV[4], 'expires_at', ARGV[5])
+redis.call('PEXPIREAT', KEYS[1], ARGV[6])
+redis.call('HSETNX', KEYS[2], 'user_id', ARGV[2])
 redis.call('HSETNX', KEYS[2], 'revoked', '0')
 local family_expiry = tonumber(redis.call('HGET', KEYS[2], 'expires_at_ms') or '0')
-if family_expiry < tonumber(ARGV[5]) then
-  redis.call('HSET', KEYS[2], 'expires_at_ms', ARGV[5])
-  redis.call('PEXPIREAT', KEYS[2], ARGV[5])
+if family_expiry < tonumber(ARGV[6]) then
+  redis.call('HSET', KEYS[2], 'expires_at_ms', ARGV[6])
+  redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 end
-redis.call('ZADD', KEYS[3], 'GT', ARGV[5], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
+redis.call('ZADD', KEYS[3], 'GT', ARGV[6], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[7])
 local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[3], last[2])
 return 1
 """
 
 SPEND_REFRESH = """
--- KEYS: token hash. ARGV: now_us, family key prefix
--- Returns {outcome} or {outcome, family_id, username, scopes, expires_at_us}.
-local t = redis.call('HMGET', KEYS[1], 'family_id', 'username', 'scopes', 'expires_at', 'spent')
-if not t[1] then return {'invalid'} end
-if tonumber(t[4]) <= tonumber(ARGV[1]) then return {'invalid'} end
+-- KEYS: token hash. ARGV: now_us, family key prefix, user-id index prefix
+-- Returns {outcome} or {outcome, family_id, user_id, username, scopes, expires_at_us}.
+local t = redis.call('HMGET', KEYS[1], 'family_id', 'user_id', 'username', 'scopes',
+                     'expires_at', 'spent')
+if not t[1] or not t[2] then return {'invalid'} end
+if tonumber(t[5]) <= tonumber(ARGV[1]) then return {'invalid'} end
 local family = ARGV[2] .. t[1]
 if redis.call('HGET', family, 'revoked') ~= '0' then return {'invalid'} end
-if t[5] == '1' then
+if redis.call('EXISTS', ARGV[3] .. t[2]) == 0 then
   redis.call('HSET', family, 'revoked', '1')
-  return {'reused', t[1], t[2], t[3], t[4]}
+  return {'invalid'}
+end
+if t[6] == '1' then
+  redis.call('HSET', family, 'revoked', '1')
+  return {'reused', t[1], t[2], t[3], t[4], t[5]}
 end
 redis.call('HSET', KEYS[1], 'spent', '1')
-return {'spent', t[1], t[2], t[3], t[4]}
+return {'spent', t[1], t[2], t[3], t[4], t[5]}
 """
 
 REVOKE_FAMILY = """
@@ -60,17 +77,19 @@ return 1
 """
 
 
-class RedisTokens(RedisStoreBase):
+class RedisTokens(RedisUsers):
     async def add_refresh_token(self, token: RefreshTokenRecord) -> None:
         expires_at_us = to_micros(token.expires_at)
         added = await self._script(ADD_REFRESH)(
             keys=[
                 self._names.refresh(token.digest),
                 self._names.family(token.family_id),
-                self._names.user_families(token.username),
+                self._names.user_families(token.user_id),
+                self._names.user_instance(token.user_id),
             ],
             args=[
                 token.family_id,
+                token.user_id,
                 token.username,
                 join_scopes(token.scopes),
                 expires_at_us,
@@ -78,6 +97,8 @@ class RedisTokens(RedisStoreBase):
                 time.time_ns() // 1_000_000,
             ],
         )
+        if added == -1:
+            raise UnknownUser(token.user_id)
         if not added:
             raise AlreadyExists(token.family_id)
 
@@ -85,15 +106,17 @@ class RedisTokens(RedisStoreBase):
         outcome, *fields = [
             text(item)
             for item in await self._script(SPEND_REFRESH)(
-                keys=[self._names.refresh(digest)], args=[to_micros(now), self._names.family("")]
+                keys=[self._names.refresh(digest)],
+                args=[to_micros(now), self._names.family(""), self._names.user_instance("")],
             )
         ]
         if outcome == "invalid":
             return SpendResult(SpendOutcome.INVALID)
-        family_id, username, scopes, expires_at = fields
+        family_id, user_id, username, scopes, expires_at = fields
         record = RefreshTokenRecord(
             digest=digest,
             family_id=family_id,
+            user_id=user_id,
             username=username,
             scopes=split_scopes(scopes),
             expires_at=from_micros(expires_at),
@@ -108,11 +131,11 @@ class RedisTokens(RedisStoreBase):
         if remaining_ms > 0:
             await self._redis.set(self._names.revoked_jti(jti), "1", px=remaining_ms)
 
-    async def access_token_is_live(self, jti: str, username: str, issued_at: datetime) -> bool:
+    async def access_token_facts(self, jti: str, username: str) -> AccessTokenFacts:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.exists(self._names.revoked_jti(jti))
-            pipe.hget(self._names.user(username), "created_at")
-            revoked, created_at = await pipe.execute()
-        if revoked or created_at is None:
-            return False
-        return token_second(from_micros(created_at)) <= token_second(issued_at)
+            pipe.hgetall(self._names.user(username))
+            revoked, user = await pipe.execute()
+        return AccessTokenFacts(
+            revoked=bool(revoked), user=await self._user_record(username, mapping(user))
+        )

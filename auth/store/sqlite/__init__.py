@@ -2,7 +2,8 @@
 
 Good for one host. Every call runs on the store's own thread (see
 ``thread.SqliteThread``); every write is one transaction. The adapter is
-assembled from one part per idea (users, API keys, tokens, audit).
+assembled from one part per idea (users, and the tokens bound to them; API
+keys; audit).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 from auth.store.sqlite.api_keys import SqliteApiKeys
 from auth.store.sqlite.audit import SqliteAudit
 from auth.store.sqlite.tokens import SqliteTokens
-from auth.store.sqlite.users import SqliteUsers
 
 __all__ = ["SqliteCredentialStore"]
 
 
-class SqliteCredentialStore(SqliteUsers, SqliteApiKeys, SqliteTokens, SqliteAudit):
+class SqliteCredentialStore(SqliteTokens, SqliteApiKeys, SqliteAudit):
     async def ping(self) -> bool:
         return await self._db.read(lambda c: c.execute("SELECT 1").fetchone() == (1,))
 

@@ -9,31 +9,52 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from auth.store.base import AlreadyExists, RefreshTokenRecord, SpendOutcome, SpendResult
-from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros, token_second
-from auth.store.sqlite.base import SqliteStoreBase, now_micros
+from auth.store.base import (
+    AccessTokenFacts,
+    AlreadyExists,
+    RefreshTokenRecord,
+    SpendOutcome,
+    SpendResult,
+    UnknownUser,
+)
+from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
+from auth.store.sqlite.base import now_micros
+from auth.store.sqlite.users import SELECT_USERS, SqliteUsers, user_record
+
+_REVOKE_FAMILY = "UPDATE refresh_families SET revoked = 1 WHERE family_id = ?"
 
 
-class SqliteTokens(SqliteStoreBase):
+def _user_exists(c: sqlite3.Connection, user_id: str) -> bool:
+    return c.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is not None
+
+
+class SqliteTokens(SqliteUsers):
     async def add_refresh_token(self, token: RefreshTokenRecord) -> None:
         def work(c: sqlite3.Connection) -> None:
+            if not _user_exists(c, token.user_id):
+                raise UnknownUser(token.user_id)
             now = now_micros()
             c.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?", (now,))
             c.execute("DELETE FROM refresh_families WHERE expires_at <= ?", (now,))
             expires_at = to_micros(token.expires_at)
-            c.execute(
-                "INSERT INTO refresh_families (family_id, username, revoked, expires_at) "
+            family = c.execute(
+                "INSERT INTO refresh_families (family_id, user_id, revoked, expires_at) "
                 "VALUES (?, ?, 0, ?) ON CONFLICT (family_id) "
-                "DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
-                (token.family_id, token.username, expires_at),
+                "DO UPDATE SET expires_at = max(expires_at, excluded.expires_at) "
+                "WHERE user_id = excluded.user_id",
+                (token.family_id, token.user_id, expires_at),
             )
+            if family.rowcount != 1:  # the family belongs to another user
+                raise AlreadyExists(token.family_id)
             try:
                 c.execute(
-                    "INSERT INTO refresh_tokens (digest, family_id, username, scopes, expires_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO refresh_tokens "
+                    "(digest, family_id, user_id, username, scopes, expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         token.digest,
                         token.family_id,
+                        token.user_id,
                         token.username,
                         join_scopes(token.scopes),
                         expires_at,
@@ -47,27 +68,29 @@ class SqliteTokens(SqliteStoreBase):
     async def spend_refresh_token(self, digest: str, now: datetime) -> SpendResult:
         def work(c: sqlite3.Connection) -> SpendResult:
             row = c.execute(
-                "SELECT t.family_id, t.username, t.scopes, t.expires_at, t.spent_at, f.revoked "
-                "FROM refresh_tokens AS t JOIN refresh_families AS f USING (family_id) "
+                "SELECT t.family_id, t.user_id, t.username, t.scopes, t.expires_at, t.spent_at, "
+                "f.revoked FROM refresh_tokens AS t JOIN refresh_families AS f USING (family_id) "
                 "WHERE t.digest = ?",
                 (digest,),
             ).fetchone()
             if row is None:
                 return SpendResult(SpendOutcome.INVALID)
-            family_id, username, scopes, expires_at, spent_at, revoked = row
+            family_id, user_id, username, scopes, expires_at, spent_at, revoked = row
             if revoked or expires_at <= to_micros(now):
+                return SpendResult(SpendOutcome.INVALID)
+            if not _user_exists(c, user_id):
+                c.execute(_REVOKE_FAMILY, (family_id,))
                 return SpendResult(SpendOutcome.INVALID)
             record = RefreshTokenRecord(
                 digest=digest,
                 family_id=family_id,
+                user_id=user_id,
                 username=username,
                 scopes=split_scopes(scopes),
                 expires_at=from_micros(expires_at),
             )
             if spent_at is not None:
-                c.execute(
-                    "UPDATE refresh_families SET revoked = 1 WHERE family_id = ?", (family_id,)
-                )
+                c.execute(_REVOKE_FAMILY, (family_id,))
                 return SpendResult(SpendOutcome.REUSED, record)
             c.execute(
                 "UPDATE refresh_tokens SET spent_at = ? WHERE digest = ?", (to_micros(now), digest)
@@ -77,11 +100,7 @@ class SqliteTokens(SqliteStoreBase):
         return await self._db.write(work)
 
     async def revoke_refresh_family(self, family_id: str) -> None:
-        await self._db.write(
-            lambda c: c.execute(
-                "UPDATE refresh_families SET revoked = 1 WHERE family_id = ?", (family_id,)
-            )
-        )
+        await self._db.write(lambda c: c.execute(_REVOKE_FAMILY, (family_id,)))
 
     async def revoke_access_token(self, jti: str, expires_at: datetime) -> None:
         def work(c: sqlite3.Connection) -> None:
@@ -94,14 +113,13 @@ class SqliteTokens(SqliteStoreBase):
 
         await self._db.write(work)
 
-    async def access_token_is_live(self, jti: str, username: str, issued_at: datetime) -> bool:
-        created_at, revoked = await self._db.read(
-            lambda c: c.execute(
-                "SELECT (SELECT created_at FROM users WHERE username = ?), "
-                "EXISTS (SELECT 1 FROM revoked_access_tokens WHERE jti = ?)",
-                (username, jti),
-            ).fetchone()
-        )
-        if created_at is None or revoked:
-            return False
-        return token_second(from_micros(created_at)) <= token_second(issued_at)
+    async def access_token_facts(self, jti: str, username: str) -> AccessTokenFacts:
+        def work(c: sqlite3.Connection) -> AccessTokenFacts:
+            revoked = c.execute("SELECT 1 FROM revoked_access_tokens WHERE jti = ?", (jti,))
+            user = c.execute(SELECT_USERS + " WHERE username = ?", (username,)).fetchone()
+            return AccessTokenFacts(
+                revoked=revoked.fetchone() is not None,
+                user=None if user is None else user_record(user),
+            )
+
+        return await self._db.read(work)

@@ -8,7 +8,7 @@ from auth.store.base import AlreadyExists, UserRecord
 from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
 from auth.store.sqlite.base import SqliteStoreBase
 
-_SELECT_USERS = "SELECT username, password_hash, scopes, created_at FROM users"
+SELECT_USERS = "SELECT username, password_hash, scopes, created_at, user_id FROM users"
 
 
 class SqliteUsers(SqliteStoreBase):
@@ -16,13 +16,14 @@ class SqliteUsers(SqliteStoreBase):
         def work(c: sqlite3.Connection) -> None:
             try:
                 c.execute(
-                    "INSERT INTO users (username, password_hash, scopes, created_at) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO users (username, password_hash, scopes, created_at, user_id) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     (
                         user.username,
                         user.password_hash,
                         join_scopes(user.scopes),
                         to_micros(user.created_at),
+                        user.user_id,
                     ),
                 )
             except sqlite3.IntegrityError as exc:
@@ -32,13 +33,13 @@ class SqliteUsers(SqliteStoreBase):
 
     async def get_user(self, username: str) -> UserRecord | None:
         row = await self._db.read(
-            lambda c: c.execute(_SELECT_USERS + " WHERE username = ?", (username,)).fetchone()
+            lambda c: c.execute(SELECT_USERS + " WHERE username = ?", (username,)).fetchone()
         )
         return None if row is None else user_record(row)
 
     async def list_users(self) -> list[UserRecord]:
         rows = await self._db.read(
-            lambda c: c.execute(_SELECT_USERS + " ORDER BY username").fetchall()
+            lambda c: c.execute(SELECT_USERS + " ORDER BY username").fetchall()
         )
         return [user_record(row) for row in rows]
 
@@ -47,14 +48,19 @@ class SqliteUsers(SqliteStoreBase):
 
     async def delete_user(self, username: str) -> bool:
         def work(c: sqlite3.Connection) -> bool:
-            if c.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount == 0:
+            found = c.execute("SELECT user_id FROM users WHERE username = ?", (username,))
+            row = found.fetchone()
+            if row is None:
                 return False
-            c.execute("UPDATE refresh_families SET revoked = 1 WHERE username = ?", (username,))
+            c.execute("DELETE FROM users WHERE username = ?", (username,))
+            c.execute("UPDATE refresh_families SET revoked = 1 WHERE user_id = ?", row)
             return True
 
         return await self._db.write(work)
 
 
-def user_record(row: tuple[str, str, str, int]) -> UserRecord:
-    username, password_hash, scopes, created_at = row
-    return UserRecord(username, password_hash, split_scopes(scopes), from_micros(created_at))
+def user_record(row: tuple[str, str, str, int, str]) -> UserRecord:
+    username, password_hash, scopes, created_at, user_id = row
+    return UserRecord(
+        username, password_hash, split_scopes(scopes), from_micros(created_at), user_id
+    )

@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 
 from auth.store.base import (
+    AccessTokenFacts,
     AlreadyExists,
     ApiKeyRecord,
     AuditEvent,
     CredentialStore,
     RefreshTokenRecord,
     SpendOutcome,
+    UnknownUser,
     UserRecord,
 )
 from auth.store.redis import RedisCredentialStore
@@ -29,12 +31,13 @@ pytestmark = pytest.mark.anyio
 NOW = datetime.now(UTC)
 
 
-def user(name: str = "alice", created_at: datetime | None = None) -> UserRecord:
+def user(name: str = "alice", user_id: str | None = None) -> UserRecord:
     return UserRecord(
         username=name,
         password_hash=f"$argon2id$v=19$m=8,t=1,p=1$fake-hash-of-{name}",
         scopes=frozenset({"predict"}),
-        created_at=created_at or NOW.replace(microsecond=123_456),
+        created_at=NOW.replace(microsecond=123_456),
+        user_id=user_id or f"id-of-{name}",
     )
 
 
@@ -54,9 +57,11 @@ def key(key_id: str = "k1", **changes: Any) -> ApiKeyRecord:
 def refresh(
     family_id: str = "fam-1", username: str = "alice", **changes: Any
 ) -> RefreshTokenRecord:
+    """A token of ``username``, bound to the instance ``user(username)`` creates."""
     record = RefreshTokenRecord(
         digest=secrets.token_hex(32),
         family_id=family_id,
+        user_id=f"id-of-{username}",
         username=username,
         scopes=frozenset({"predict"}),
         expires_at=NOW + timedelta(days=14),
@@ -117,47 +122,79 @@ async def test_delete_user_revokes_every_refresh_family(store: CredentialStore) 
     assert (await store.spend_refresh_token(bobs.digest, NOW)).outcome is SpendOutcome.SPENT
 
 
-async def test_delete_user_kills_their_access_tokens(store: CredentialStore) -> None:
+async def test_access_token_facts_name_the_user_and_the_jti(store: CredentialStore) -> None:
+    alice = user()
+    await store.create_user(alice)
+    await store.revoke_access_token("jti-revoked", NOW + timedelta(minutes=15))
+    assert await store.access_token_facts("jti-1", "alice") == AccessTokenFacts(False, alice)
+    assert await store.access_token_facts("jti-revoked", "alice") == AccessTokenFacts(True, alice)
+    assert await store.access_token_facts("jti-1", "nobody") == AccessTokenFacts(False, None)
+
+
+async def test_delete_user_leaves_no_user_for_their_tokens(store: CredentialStore) -> None:
     await store.create_user(user())
-    issued_at = NOW + timedelta(seconds=1)
-    assert await store.access_token_is_live("jti-1", "alice", issued_at) is True
     await store.delete_user("alice")
-    assert await store.access_token_is_live("jti-1", "alice", issued_at) is False
+    assert (await store.access_token_facts("jti-1", "alice")).user is None
 
 
-async def test_a_recreated_user_does_not_inherit_old_tokens(store: CredentialStore) -> None:
-    old_token_issued_at = NOW - timedelta(minutes=5)
-    await store.create_user(user(created_at=NOW - timedelta(hours=1)))
-    assert await store.access_token_is_live("old", "alice", old_token_issued_at) is True
+async def test_a_recreated_user_is_another_instance(store: CredentialStore) -> None:
+    """Same name, same second: the id alone tells the two apart."""
+    await store.create_user(user(user_id="first"))
     await store.delete_user("alice")
-    await store.create_user(user(created_at=NOW))
-    assert await store.access_token_is_live("old", "alice", old_token_issued_at) is False
+    await store.create_user(user(user_id="second"))
+    facts = await store.access_token_facts("jti", "alice")
+    assert facts.user is not None
+    assert facts.user.user_id == "second"
 
 
-async def test_a_token_stamped_in_the_users_creation_second_is_live(
+async def test_create_user_refuses_a_taken_user_id(store: CredentialStore) -> None:
+    await store.create_user(user("alice", user_id="same"))
+    with pytest.raises(AlreadyExists):
+        await store.create_user(user("bob", user_id="same"))
+
+
+# refresh families bound to a user instance
+
+
+async def test_a_family_for_a_missing_user_is_refused_by_the_write(
     store: CredentialStore,
 ) -> None:
-    created_at = NOW.replace(microsecond=900_000)
-    await store.create_user(user(created_at=created_at))
-    same_second = created_at.replace(microsecond=0)
-    assert await store.access_token_is_live("j", "alice", same_second) is True
-    previous_second = same_second - timedelta(seconds=1)
-    assert await store.access_token_is_live("j", "alice", previous_second) is False
+    with pytest.raises(UnknownUser):
+        await store.add_refresh_token(refresh(username="ghost"))
+    await store.create_user(user(user_id="first"))
+    await store.delete_user("alice")
+    await store.create_user(user(user_id="second"))
+    # A login that read the first alice must not start a family for the second.
+    with pytest.raises(UnknownUser):
+        await store.add_refresh_token(refresh(user_id="first"))
 
 
-# access-token revocation
-
-
-async def test_revoked_jti_is_not_live_and_others_are(store: CredentialStore) -> None:
+async def test_a_successor_for_a_deleted_user_is_refused(store: CredentialStore) -> None:
     await store.create_user(user())
-    issued_at = NOW + timedelta(seconds=1)
-    await store.revoke_access_token("jti-revoked", NOW + timedelta(minutes=15))
-    assert await store.access_token_is_live("jti-revoked", "alice", issued_at) is False
-    assert await store.access_token_is_live("jti-other", "alice", issued_at) is True
+    first = refresh()
+    await store.add_refresh_token(first)
+    assert (await store.spend_refresh_token(first.digest, NOW)).outcome is SpendOutcome.SPENT
+    await store.delete_user("alice")
+    with pytest.raises(UnknownUser):
+        await store.add_refresh_token(refresh())
 
 
-async def test_unknown_user_is_not_live(store: CredentialStore) -> None:
-    assert await store.access_token_is_live("jti", "nobody", NOW) is False
+async def test_a_family_cannot_change_hands(store: CredentialStore) -> None:
+    await store.create_user(user())
+    await store.create_user(user("bob"))
+    await store.add_refresh_token(refresh("fam-1"))
+    with pytest.raises(AlreadyExists):
+        await store.add_refresh_token(refresh("fam-1", username="bob"))
+
+
+async def test_spending_checks_the_user_instance(store: CredentialStore) -> None:
+    """A family the deletion missed (written by an older version) still dies with its user."""
+    await store.create_user(user(user_id="first"))
+    token = refresh(user_id="first")
+    await store.add_refresh_token(token)
+    await store.delete_user("alice")
+    await store.create_user(user(user_id="second"))
+    assert (await store.spend_refresh_token(token.digest, NOW)).outcome is SpendOutcome.INVALID
 
 
 # API keys
@@ -246,7 +283,17 @@ async def test_touch_key(store: CredentialStore) -> None:
 # refresh-token families
 
 
-async def test_spend_then_spend_again_revokes_the_family(store: CredentialStore) -> None:
+@pytest.fixture
+async def alice(store: CredentialStore) -> UserRecord:
+    """Refresh tokens belong to a user instance that exists."""
+    record = user()
+    await store.create_user(record)
+    return record
+
+
+async def test_spend_then_spend_again_revokes_the_family(
+    store: CredentialStore, alice: UserRecord
+) -> None:
     first = refresh()
     await store.add_refresh_token(first)
 
@@ -262,20 +309,20 @@ async def test_spend_then_spend_again_revokes_the_family(store: CredentialStore)
     assert (await store.spend_refresh_token(successor.digest, NOW)).outcome is SpendOutcome.INVALID
 
 
-async def test_unknown_refresh_token_is_invalid(store: CredentialStore) -> None:
+async def test_unknown_refresh_token_is_invalid(store: CredentialStore, alice: UserRecord) -> None:
     result = await store.spend_refresh_token("f" * 64, NOW)
     assert result.outcome is SpendOutcome.INVALID
     assert result.record is None
 
 
-async def test_expired_refresh_token_is_invalid(store: CredentialStore) -> None:
+async def test_expired_refresh_token_is_invalid(store: CredentialStore, alice: UserRecord) -> None:
     token = refresh(expires_at=NOW + timedelta(hours=1))
     await store.add_refresh_token(token)
     later = NOW + timedelta(hours=1, seconds=1)
     assert (await store.spend_refresh_token(token.digest, later)).outcome is SpendOutcome.INVALID
 
 
-async def test_revoke_refresh_family(store: CredentialStore) -> None:
+async def test_revoke_refresh_family(store: CredentialStore, alice: UserRecord) -> None:
     mine, other = refresh("fam-1"), refresh("fam-2")
     await store.add_refresh_token(mine)
     await store.add_refresh_token(other)
@@ -285,7 +332,9 @@ async def test_revoke_refresh_family(store: CredentialStore) -> None:
     assert (await store.spend_refresh_token(other.digest, NOW)).outcome is SpendOutcome.SPENT
 
 
-async def test_a_successor_added_after_revocation_stays_dead(store: CredentialStore) -> None:
+async def test_a_successor_added_after_revocation_stays_dead(
+    store: CredentialStore, alice: UserRecord
+) -> None:
     """A grant that spent a token just before the family was revoked cannot revive it."""
     first = refresh()
     await store.add_refresh_token(first)
@@ -296,7 +345,9 @@ async def test_a_successor_added_after_revocation_stays_dead(store: CredentialSt
     assert (await store.spend_refresh_token(late.digest, NOW)).outcome is SpendOutcome.INVALID
 
 
-async def test_two_concurrent_spends_of_one_token_spend_it_once(store: CredentialStore) -> None:
+async def test_two_concurrent_spends_of_one_token_spend_it_once(
+    store: CredentialStore, alice: UserRecord
+) -> None:
     token = refresh()
     await store.add_refresh_token(token)
     results = await asyncio.gather(
@@ -305,7 +356,9 @@ async def test_two_concurrent_spends_of_one_token_spend_it_once(store: Credentia
     assert Counter(r.outcome for r in results) == {SpendOutcome.SPENT: 1, SpendOutcome.REUSED: 1}
 
 
-async def test_many_concurrent_spends_spend_it_once(store: CredentialStore) -> None:
+async def test_many_concurrent_spends_spend_it_once(
+    store: CredentialStore, alice: UserRecord
+) -> None:
     token = refresh()
     await store.add_refresh_token(token)
     results = await asyncio.gather(
@@ -358,7 +411,7 @@ def test_this_suite_covers_every_protocol_method() -> None:
         "create_key", "get_key", "find_key_by_digest", "list_keys", "revoke_key", "rotate_key",
         "touch_key",
         "add_refresh_token", "spend_refresh_token", "revoke_refresh_family",
-        "revoke_access_token", "access_token_is_live",
+        "revoke_access_token", "access_token_facts",
         "append_audit", "list_audit",
     }  # fmt: skip
     assert set(PROTOCOL_METHODS) == covered

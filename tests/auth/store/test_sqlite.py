@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from auth.store.base import SpendOutcome
 from auth.store.sqlite import SqliteCredentialStore
 from auth.store.sqlite.thread import SqliteThread
 
@@ -85,3 +86,43 @@ async def test_expired_revocations_are_pruned(tmp_path: Path) -> None:
     )
     await store.close()
     assert rows == [("current",)]
+
+
+FIRST_LAYOUT = """
+CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL,
+                    scopes TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL,
+    secret_digest TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, rate_limit TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER, last_used_at INTEGER,
+    revoked_at INTEGER, created_by TEXT);
+CREATE TABLE refresh_families (family_id TEXT PRIMARY KEY, username TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL);
+CREATE TABLE refresh_tokens (digest TEXT PRIMARY KEY, family_id TEXT NOT NULL,
+    username TEXT NOT NULL, scopes TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    spent_at INTEGER);
+INSERT INTO users VALUES ('alice', 'hash-a', 'predict', 1), ('bob', 'hash-b', 'admin', 2);
+INSERT INTO refresh_families VALUES ('fam', 'alice', 0, 99999999999999999);
+INSERT INTO refresh_tokens VALUES ('digest', 'fam', 'alice', 'predict', 99999999999999999, NULL);
+"""
+
+
+async def test_a_file_of_the_first_layout_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Users keep their accounts and get distinct ids; name-bound families end."""
+    path = tmp_path / "auth.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.executescript(FIRST_LAYOUT)
+    store = SqliteCredentialStore(path)
+    users = await store.list_users()
+    spent = await store.spend_refresh_token("digest", datetime.now(UTC))
+    await store.close()
+    reopened = SqliteCredentialStore(path)
+    again = await reopened.list_users()
+    await reopened.close()
+    assert [(u.username, u.password_hash) for u in users] == [
+        ("alice", "hash-a"),
+        ("bob", "hash-b"),
+    ]
+    assert len({u.user_id for u in users}) == 2
+    assert all(len(u.user_id) == 32 for u in users)
+    assert again == users  # upgraded once: the ids stay
+    assert spent.outcome is SpendOutcome.INVALID
