@@ -53,7 +53,7 @@ class AuthContext:
         self.users = UserService(store, self.passwords, clock=clock)
         self.keys = KeyService(store, ApiKeyDigester(api_key_pepper), clock=clock)
         self.audit = AuditLog(store, clock=clock)
-        self.principals = PrincipalResolver(store, self.access_tokens, self.keys)
+        self.principals = PrincipalResolver(store, self.access_tokens, self.keys, clock=clock)
 
     async def close(self) -> None:
         await self.store.close()

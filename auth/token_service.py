@@ -157,7 +157,13 @@ class TokenService:
             refresh = await self._refresh.start(user, scopes, now)
         else:
             refresh = await self._refresh.continue_family(spent, scopes, now)
-        access = self._access.issue(user.username, scopes, now=now, user_id=user.user_id)
+        access = self._access.issue(
+            user.username,
+            scopes,
+            now=now,
+            user_id=user.user_id,
+            family_id=refresh.record.family_id,
+        )
         return TokenGrant(
             access_token=access.token,
             expires_in=access.expires_in,

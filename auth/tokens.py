@@ -46,6 +46,8 @@ class AccessTokenClaims:
     expires_at: datetime
     user_id: str | None = None
     """Private claim ``uid``: the user instance (``sub`` names it, this tells it apart)."""
+    family_id: str | None = None
+    """Claim ``sid``: the refresh family (the login session) the token was issued in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,7 @@ class AccessTokenCodec:
         *,
         now: datetime | None = None,
         user_id: str | None = None,
+        family_id: str | None = None,
     ) -> IssuedAccessToken:
         issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
         claims = AccessTokenClaims(
@@ -122,6 +125,7 @@ class AccessTokenCodec:
             issued_at=issued_at,
             expires_at=issued_at + timedelta(seconds=self._ttl_seconds),
             user_id=user_id,
+            family_id=family_id,
         )
         payload: dict[str, Any] = {
             "iss": self._issuer,
@@ -134,6 +138,8 @@ class AccessTokenCodec:
         }
         if user_id is not None:
             payload["uid"] = user_id
+        if family_id is not None:
+            payload["sid"] = family_id
         token = jwt.encode(
             payload,
             self._signing_key.secret,
@@ -174,9 +180,10 @@ def _claims_from(payload: dict[str, Any]) -> AccessTokenClaims:
         raise InvalidToken("scope must be a string")
     if not (isinstance(token_id, str) and token_id):
         raise InvalidToken("jti must be a non-empty string")
-    user_id = payload.get("uid")
-    if not (user_id is None or (isinstance(user_id, str) and user_id)):
-        raise InvalidToken("uid must be a non-empty string")
+    user_id, family_id = payload.get("uid"), payload.get("sid")
+    for name, value in (("uid", user_id), ("sid", family_id)):
+        if not (value is None or (isinstance(value, str) and value)):
+            raise InvalidToken(f"{name} must be a non-empty string")
     try:
         issued_at = datetime.fromtimestamp(int(payload["iat"]), UTC)
         expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
@@ -189,4 +196,5 @@ def _claims_from(payload: dict[str, Any]) -> AccessTokenClaims:
         issued_at=issued_at,
         expires_at=expires_at,
         user_id=user_id,
+        family_id=family_id,
     )

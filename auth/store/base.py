@@ -92,6 +92,20 @@ class SpendResult:
 
 
 @dataclass(frozen=True, slots=True)
+class FamilyRecord:
+    """A refresh family: one login session, and every token issued in it."""
+
+    family_id: str
+    user_id: str
+    revoked: bool
+    expires_at: datetime
+    """When its last refresh token expires; the family (and its access tokens) end then."""
+
+    def is_live(self, now: datetime) -> bool:
+        return not self.revoked and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
 class AccessTokenFacts:
     """What the store knows that decides whether an access token still works."""
 
@@ -99,6 +113,8 @@ class AccessTokenFacts:
     """Its jti was revoked."""
     user: UserRecord | None
     """The user named by its ``sub`` now (``None``: no such user)."""
+    family: FamilyRecord | None
+    """The refresh family named by its ``sid`` (``None``: unknown, or ended and forgotten)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +171,8 @@ class CredentialStore(Protocol):
     async def revoke_access_token(self, jti: str, expires_at: datetime) -> None:
         """Remember ``jti`` as revoked until the token would have expired anyway."""
 
-    async def access_token_facts(self, jti: str, username: str) -> AccessTokenFacts:
-        """In one round trip: is ``jti`` revoked, and the user named ``username`` now."""
+    async def access_token_facts(self, jti: str, username: str, family_id: str) -> AccessTokenFacts:
+        """In one round trip: is ``jti`` revoked, the user named ``username``, the family."""
 
     # audit
     async def append_audit(self, event: AuditEvent) -> None: ...

@@ -35,9 +35,9 @@ class CountingStore(SqliteCredentialStore):
         self.lookups += 1
         return await super().find_key_by_digest(secret_digest)
 
-    async def access_token_facts(self, jti: str, username: str) -> AccessTokenFacts:
+    async def access_token_facts(self, jti: str, username: str, family_id: str) -> AccessTokenFacts:
         self.lookups += 1
-        return await super().access_token_facts(jti, username)
+        return await super().access_token_facts(jti, username, family_id)
 
 
 def _describe(principal: Principal) -> dict[str, Any]:

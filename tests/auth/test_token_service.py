@@ -180,6 +180,45 @@ async def test_revoking_a_refresh_token_kills_its_family(
     assert spent.outcome is SpendOutcome.INVALID
 
 
+@pytest.mark.parametrize("hint", [None, "refresh_token"])
+async def test_logging_out_ends_the_sessions_access_tokens_too(
+    context: AuthContext, alice: str, hint: str | None
+) -> None:
+    """RFC 7009 §2.1: revoking a refresh token revokes the access tokens of its family."""
+    laptop = await context.tokens.password_grant(alice, PASSWORD)
+    refreshed = await context.tokens.refresh_grant(laptop.refresh_token)
+    phone = await context.tokens.password_grant(alice, PASSWORD)
+    await context.tokens.revoke(refreshed.refresh_token, hint)
+    for ended in (laptop.access_token, refreshed.access_token):
+        assert await context.principals.from_access_token(ended) is None
+    assert await context.principals.from_access_token(phone.access_token) is not None
+
+
+async def test_a_detected_reuse_ends_the_familys_access_tokens(
+    context: AuthContext, alice: str
+) -> None:
+    first = await context.tokens.password_grant(alice, PASSWORD)
+    thief = await context.tokens.refresh_grant(first.refresh_token)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(first.refresh_token)  # the victim's replay
+    for ended in (first.access_token, thief.access_token):
+        assert await context.principals.from_access_token(ended) is None
+
+
+async def test_an_access_token_outside_any_family_is_refused(
+    context: AuthContext, alice: str
+) -> None:
+    user = await context.users.get(alice)
+    assert user is not None
+    for claims in ({}, {"user_id": user.user_id}, {"family_id": "made-up"}):
+        token = context.access_tokens.issue(alice, {"predict"}, **claims).token
+        assert await context.principals.from_access_token(token) is None
+    forged_family = context.access_tokens.issue(
+        alice, {"predict"}, user_id=user.user_id, family_id="made-up"
+    ).token
+    assert await context.principals.from_access_token(forged_family) is None
+
+
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "x" * 10_000])
 async def test_revoking_garbage_is_not_an_error(context: AuthContext, token: str) -> None:
     await context.tokens.revoke(token)

@@ -15,6 +15,7 @@ from datetime import datetime
 from auth.store.base import (
     AccessTokenFacts,
     AlreadyExists,
+    FamilyRecord,
     RefreshTokenRecord,
     SpendOutcome,
     SpendResult,
@@ -37,9 +38,9 @@ redis.call('HSET', KEYS[1], 'family_id', ARGV[1], 'user_id', ARGV[2], 'username'
 redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 redis.call('HSETNX', KEYS[2], 'user_id', ARGV[2])
 redis.call('HSETNX', KEYS[2], 'revoked', '0')
-local family_expiry = tonumber(redis.call('HGET', KEYS[2], 'expires_at_ms') or '0')
-if family_expiry < tonumber(ARGV[6]) then
-  redis.call('HSET', KEYS[2], 'expires_at_ms', ARGV[6])
+local family_expiry = tonumber(redis.call('HGET', KEYS[2], 'expires_at') or '0')
+if family_expiry < tonumber(ARGV[5]) then
+  redis.call('HSET', KEYS[2], 'expires_at', ARGV[5])
   redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 end
 redis.call('ZADD', KEYS[3], 'GT', ARGV[6], ARGV[1])
@@ -131,11 +132,25 @@ class RedisTokens(RedisUsers):
         if remaining_ms > 0:
             await self._redis.set(self._names.revoked_jti(jti), "1", px=remaining_ms)
 
-    async def access_token_facts(self, jti: str, username: str) -> AccessTokenFacts:
+    async def access_token_facts(self, jti: str, username: str, family_id: str) -> AccessTokenFacts:
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.exists(self._names.revoked_jti(jti))
             pipe.hgetall(self._names.user(username))
-            revoked, user = await pipe.execute()
+            pipe.hgetall(self._names.family(family_id))
+            revoked, user, family = await pipe.execute()
         return AccessTokenFacts(
-            revoked=bool(revoked), user=await self._user_record(username, mapping(user))
+            revoked=bool(revoked),
+            user=await self._user_record(username, mapping(user)),
+            family=family_record(family_id, mapping(family)),
         )
+
+
+def family_record(family_id: str, fields: dict[str, str]) -> FamilyRecord | None:
+    if "user_id" not in fields:  # unknown, expired, or written before families had owners
+        return None
+    return FamilyRecord(
+        family_id=family_id,
+        user_id=fields["user_id"],
+        revoked=fields.get("revoked") != "0",
+        expires_at=from_micros(fields["expires_at"]),
+    )

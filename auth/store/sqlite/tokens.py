@@ -12,6 +12,7 @@ from datetime import datetime
 from auth.store.base import (
     AccessTokenFacts,
     AlreadyExists,
+    FamilyRecord,
     RefreshTokenRecord,
     SpendOutcome,
     SpendResult,
@@ -113,13 +114,26 @@ class SqliteTokens(SqliteUsers):
 
         await self._db.write(work)
 
-    async def access_token_facts(self, jti: str, username: str) -> AccessTokenFacts:
+    async def access_token_facts(self, jti: str, username: str, family_id: str) -> AccessTokenFacts:
         def work(c: sqlite3.Connection) -> AccessTokenFacts:
-            revoked = c.execute("SELECT 1 FROM revoked_access_tokens WHERE jti = ?", (jti,))
+            revoked = c.execute(
+                "SELECT 1 FROM revoked_access_tokens WHERE jti = ?", (jti,)
+            ).fetchone()
             user = c.execute(SELECT_USERS + " WHERE username = ?", (username,)).fetchone()
+            family = c.execute(
+                "SELECT family_id, user_id, revoked, expires_at FROM refresh_families "
+                "WHERE family_id = ?",
+                (family_id,),
+            ).fetchone()
             return AccessTokenFacts(
-                revoked=revoked.fetchone() is not None,
+                revoked=revoked is not None,
                 user=None if user is None else user_record(user),
+                family=None if family is None else _family(family),
             )
 
         return await self._db.read(work)
+
+
+def _family(row: tuple[str, str, int, int]) -> FamilyRecord:
+    family_id, user_id, revoked, expires_at = row
+    return FamilyRecord(family_id, user_id, bool(revoked), from_micros(expires_at))

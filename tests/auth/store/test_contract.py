@@ -18,6 +18,7 @@ from auth.store.base import (
     ApiKeyRecord,
     AuditEvent,
     CredentialStore,
+    FamilyRecord,
     RefreshTokenRecord,
     SpendOutcome,
     UnknownUser,
@@ -126,15 +127,19 @@ async def test_access_token_facts_name_the_user_and_the_jti(store: CredentialSto
     alice = user()
     await store.create_user(alice)
     await store.revoke_access_token("jti-revoked", NOW + timedelta(minutes=15))
-    assert await store.access_token_facts("jti-1", "alice") == AccessTokenFacts(False, alice)
-    assert await store.access_token_facts("jti-revoked", "alice") == AccessTokenFacts(True, alice)
-    assert await store.access_token_facts("jti-1", "nobody") == AccessTokenFacts(False, None)
+    assert await store.access_token_facts("jti-1", "alice", "fam") == AccessTokenFacts(
+        False, alice, None
+    )
+    assert (await store.access_token_facts("jti-revoked", "alice", "fam")).revoked is True
+    assert await store.access_token_facts("jti-1", "nobody", "fam") == AccessTokenFacts(
+        False, None, None
+    )
 
 
 async def test_delete_user_leaves_no_user_for_their_tokens(store: CredentialStore) -> None:
     await store.create_user(user())
     await store.delete_user("alice")
-    assert (await store.access_token_facts("jti-1", "alice")).user is None
+    assert (await store.access_token_facts("jti-1", "alice", "fam")).user is None
 
 
 async def test_a_recreated_user_is_another_instance(store: CredentialStore) -> None:
@@ -142,7 +147,7 @@ async def test_a_recreated_user_is_another_instance(store: CredentialStore) -> N
     await store.create_user(user(user_id="first"))
     await store.delete_user("alice")
     await store.create_user(user(user_id="second"))
-    facts = await store.access_token_facts("jti", "alice")
+    facts = await store.access_token_facts("jti", "alice", "fam")
     assert facts.user is not None
     assert facts.user.user_id == "second"
 
@@ -365,6 +370,50 @@ async def test_many_concurrent_spends_spend_it_once(
         *(store.spend_refresh_token(token.digest, NOW) for _ in range(20))
     )
     assert Counter(r.outcome for r in results)[SpendOutcome.SPENT] == 1
+
+
+async def family_of(store: CredentialStore, token: RefreshTokenRecord) -> FamilyRecord | None:
+    return (await store.access_token_facts("jti", token.username, token.family_id)).family
+
+
+async def test_a_family_is_known_with_its_owner_and_expiry(
+    store: CredentialStore, alice: UserRecord
+) -> None:
+    first = refresh(expires_at=NOW + timedelta(days=1))
+    await store.add_refresh_token(first)
+    assert await family_of(store, first) == FamilyRecord(
+        "fam-1", alice.user_id, False, first.expires_at
+    )
+    later = refresh(expires_at=NOW + timedelta(days=2))
+    await store.add_refresh_token(later)
+    family = await family_of(store, first)
+    assert family is not None
+    assert family.expires_at == later.expires_at
+    assert family.is_live(NOW)
+    assert not family.is_live(later.expires_at)
+
+
+@pytest.mark.parametrize("ending", ["revoke", "reuse", "delete_user"])
+async def test_every_ending_of_a_family_shows_in_its_facts(
+    store: CredentialStore, alice: UserRecord, ending: str
+) -> None:
+    """Access tokens of the family are refused on these facts (RFC 7009 §2.1)."""
+    token, other = refresh("fam-1"), refresh("fam-2")
+    await store.add_refresh_token(token)
+    await store.add_refresh_token(other)
+    if ending == "revoke":
+        await store.revoke_refresh_family("fam-1")
+    elif ending == "reuse":
+        await store.spend_refresh_token(token.digest, NOW)
+        await store.spend_refresh_token(token.digest, NOW)
+    else:
+        await store.delete_user("alice")
+    family = await family_of(store, token)
+    assert family is None or family.revoked
+    if ending != "delete_user":
+        survivor = await family_of(store, other)
+        assert survivor is not None
+        assert not survivor.revoked
 
 
 # audit
