@@ -76,6 +76,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
         audience=settings.jwt_audience,
         access_token_ttl_seconds=settings.access_token_ttl_seconds,
         refresh_token_ttl_seconds=settings.refresh_token_ttl_seconds,
+        refresh_family_max_seconds=settings.refresh_family_max_seconds,
         api_key_pepper=pepper,
     )
     stack.push_async_callback(auth.close)

@@ -14,7 +14,7 @@ from auth.audit import AuditLog
 from auth.clock import Clock, utc_now
 from auth.key_service import KeyService
 from auth.passwords import PasswordHasher
-from auth.refresh import RefreshTokenFamilies
+from auth.refresh import DEFAULT_FAMILY_MAX_SECONDS, RefreshTokenFamilies
 from auth.resolver import PrincipalResolver
 from auth.store.base import CredentialStore
 from auth.token_service import TokenService
@@ -34,6 +34,7 @@ class AuthContext:
         access_token_ttl_seconds: int,
         refresh_token_ttl_seconds: int,
         api_key_pepper: str,
+        refresh_family_max_seconds: int = DEFAULT_FAMILY_MAX_SECONDS,
         password_hasher: PasswordHasher | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -46,7 +47,11 @@ class AuthContext:
             audience=audience,
             ttl_seconds=access_token_ttl_seconds,
         )
-        refresh_tokens = RefreshTokenFamilies(store, ttl_seconds=refresh_token_ttl_seconds)
+        refresh_tokens = RefreshTokenFamilies(
+            store,
+            ttl_seconds=refresh_token_ttl_seconds,
+            family_max_seconds=refresh_family_max_seconds,
+        )
         self.tokens = TokenService(
             store, self.passwords, self.access_tokens, refresh_tokens, clock=clock
         )

@@ -74,6 +74,8 @@ class RefreshTokenRecord:
     username: str
     scopes: frozenset[str]
     expires_at: datetime
+    family_ends_at: datetime
+    """The family's absolute end, fixed when it starts: refreshing never moves it."""
 
 
 class SpendOutcome(Enum):
@@ -82,7 +84,7 @@ class SpendOutcome(Enum):
     REUSED = "reused"
     """The token was already spent: the whole family has just been revoked."""
     INVALID = "invalid"
-    """Unknown, expired, or its family is revoked."""
+    """Unknown, expired, its family revoked or ended, or its user instance gone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +102,11 @@ class FamilyRecord:
     revoked: bool
     expires_at: datetime
     """When its last refresh token expires; the family (and its access tokens) end then."""
+    ends_at: datetime
+    """Its absolute end, however often it is refreshed."""
 
     def is_live(self, now: datetime) -> bool:
-        return not self.revoked and now < self.expires_at
+        return not self.revoked and now < self.expires_at and now < self.ends_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +161,10 @@ class CredentialStore(Protocol):
 
     # refresh-token families
     async def add_refresh_token(self, token: RefreshTokenRecord) -> None:
-        """Raise ``UnknownUser`` unless ``token.user_id`` exists, checked in the same write."""
+        """Raise ``UnknownUser`` unless ``token.user_id`` exists, checked in the same write.
+
+        The first token of a family fixes its ``family_ends_at``; later ones cannot move it.
+        """
 
     async def spend_refresh_token(self, digest: str, now: datetime) -> SpendResult:
         """Atomically spend a refresh token; a second spend revokes its family.

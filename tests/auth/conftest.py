@@ -6,6 +6,7 @@ import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -68,8 +69,9 @@ def build_context(
     *,
     hasher: PasswordHasher | None = None,
     clock: SteppingClock | None = None,
+    **options: Any,
 ) -> AuthContext:
-    """A real context on ``store`` with fresh random secrets."""
+    """A real context on ``store`` with fresh random secrets; ``options`` go to ``AuthContext``."""
     return AuthContext(
         store,
         signing_keys=[("test-key-1", secrets.token_urlsafe(48))],
@@ -81,6 +83,7 @@ def build_context(
         api_key_pepper=secrets.token_hex(32),
         password_hasher=hasher or cheap_hasher(),
         clock=clock or SteppingClock(),
+        **options,
     )
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 
 from auth.context import AuthContext
 from auth.errors import InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType
 from auth.passwords import PasswordHasher
 from auth.refresh import refresh_token_digest
-from auth.store.base import CredentialStore, SpendOutcome, UserRecord
+from auth.store.base import CredentialStore, FamilyRecord, SpendOutcome, UserRecord
 from auth.token_service import BAD_CREDENTIALS
-from tests.auth.conftest import build_context
+from tests.auth.conftest import SteppingClock, build_context
 
 pytestmark = pytest.mark.anyio
 
@@ -100,6 +101,48 @@ async def test_refresh_grant_rotates(context: AuthContext, alice: str) -> None:
     assert await context.principals.from_access_token(second.access_token) is not None
     third = await context.tokens.refresh_grant(second.refresh_token)
     assert third.scope == "admin predict"
+
+
+async def family_of(context: AuthContext, access_token: str) -> FamilyRecord:
+    """The family named by the token's ``sid`` (read unverified: the clock runs ahead)."""
+    claims = jwt.decode(access_token, options={"verify_signature": False})
+    family = (await context.store.access_token_facts("j", claims["sub"], claims["sid"])).family
+    assert family is not None
+    return family
+
+
+async def test_refreshing_slides_no_further_than_the_logins_absolute_end(
+    store: CredentialStore, clock: SteppingClock
+) -> None:
+    context = build_context(store, clock=clock, refresh_family_max_seconds=30 * 86_400)
+    await context.users.create("alice", PASSWORD, {"predict"})
+    login = clock()
+    grant = await context.tokens.password_grant("alice", PASSWORD)
+    ends_at = (await family_of(context, grant.access_token)).ends_at
+    assert abs(ends_at - (login + timedelta(days=30))) < timedelta(seconds=1)
+    clock.advance(days=13)
+    grant = await context.tokens.refresh_grant(grant.refresh_token)
+    clock.advance(days=13)
+    # Day 26: the new refresh token lasts to the login's end, 4 days away, not 14.
+    grant = await context.tokens.refresh_grant(grant.refresh_token)
+    assert (await family_of(context, grant.access_token)).expires_at == ends_at
+    clock.advance(days=4)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(grant.refresh_token)
+
+
+async def test_a_logins_access_tokens_end_with_it(
+    store: CredentialStore, clock: SteppingClock
+) -> None:
+    """A login of 10 minutes, an access token of 15: the token stops after 10."""
+    context = build_context(store, clock=clock, refresh_family_max_seconds=600)
+    await context.users.create("alice", PASSWORD, {"predict"})
+    grant = await context.tokens.password_grant("alice", PASSWORD)
+    assert await context.principals.from_access_token(grant.access_token) is not None
+    clock.advance(minutes=9, seconds=59)
+    assert await context.principals.from_access_token(grant.access_token) is not None
+    clock.advance(seconds=2)
+    assert await context.principals.from_access_token(grant.access_token) is None
 
 
 async def test_reusing_a_refresh_token_kills_the_family(context: AuthContext, alice: str) -> None:

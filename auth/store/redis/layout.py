@@ -11,7 +11,7 @@ key                            type    holds
 ``key:{id}``                   hash    the key's record (its secret only as a digest)
 ``key-digest:{digest}``        string  the id of the key with that digest
 ``refresh:{digest}``           hash    family_id, user_id, username, scopes, expires_at, spent
-``family:{family_id}``         hash    user_id, revoked, expires_at
+``family:{family_id}``         hash    user_id, revoked, expires_at, ends_at
 ``revoked-jti:{jti}``          string  present until the revoked token would expire
 ``audit``                      list    JSON audit events, newest first, capped
 =============================  ======  ==============================================

@@ -27,7 +27,8 @@ from auth.store.redis.users import RedisUsers
 
 ADD_REFRESH = """
 -- KEYS: token hash, family hash, the user's families (zset), the user-id index.
--- ARGV: family_id, user_id, username, scopes, expires_at_us, expires_at_ms, now_ms
+-- ARGV: family_id, user_id, username, scopes, expires_at_us, expires_at_ms, now_ms,
+--       family_ends_at_us
 -- Returns 1 added, 0 token or family taken, -1 the user instance is gone.
 if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -38,6 +39,7 @@ redis.call('HSET', KEYS[1], 'family_id', ARGV[1], 'user_id', ARGV[2], 'username'
 redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 redis.call('HSETNX', KEYS[2], 'user_id', ARGV[2])
 redis.call('HSETNX', KEYS[2], 'revoked', '0')
+redis.call('HSETNX', KEYS[2], 'ends_at', ARGV[8])
 local family_expiry = tonumber(redis.call('HGET', KEYS[2], 'expires_at') or '0')
 if family_expiry < tonumber(ARGV[5]) then
   redis.call('HSET', KEYS[2], 'expires_at', ARGV[5])
@@ -46,29 +48,33 @@ end
 redis.call('ZADD', KEYS[3], 'GT', ARGV[6], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[7])
 local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[3], last[2])
+if last[2] then redis.call('PEXPIREAT', KEYS[3], last[2]) end
 return 1
 """
 
 SPEND_REFRESH = """
 -- KEYS: token hash. ARGV: now_us, family key prefix, user-id index prefix
--- Returns {outcome} or {outcome, family_id, user_id, username, scopes, expires_at_us}.
+-- Returns {outcome} or
+--         {outcome, family_id, user_id, username, scopes, expires_at_us, family_ends_at_us}.
 local t = redis.call('HMGET', KEYS[1], 'family_id', 'user_id', 'username', 'scopes',
                      'expires_at', 'spent')
 if not t[1] or not t[2] then return {'invalid'} end
 if tonumber(t[5]) <= tonumber(ARGV[1]) then return {'invalid'} end
 local family = ARGV[2] .. t[1]
-if redis.call('HGET', family, 'revoked') ~= '0' then return {'invalid'} end
+local f = redis.call('HMGET', family, 'revoked', 'ends_at')
+if f[1] ~= '0' or not f[2] or tonumber(f[2]) <= tonumber(ARGV[1]) then return {'invalid'} end
 if redis.call('EXISTS', ARGV[3] .. t[2]) == 0 then
   redis.call('HSET', family, 'revoked', '1')
   return {'invalid'}
 end
+local outcome = 'spent'
 if t[6] == '1' then
   redis.call('HSET', family, 'revoked', '1')
-  return {'reused', t[1], t[2], t[3], t[4], t[5]}
+  outcome = 'reused'
+else
+  redis.call('HSET', KEYS[1], 'spent', '1')
 end
-redis.call('HSET', KEYS[1], 'spent', '1')
-return {'spent', t[1], t[2], t[3], t[4], t[5]}
+return {outcome, t[1], t[2], t[3], t[4], t[5], f[2]}
 """
 
 REVOKE_FAMILY = """
@@ -96,6 +102,7 @@ class RedisTokens(RedisUsers):
                 expires_at_us,
                 expires_at_us // 1_000,
                 time.time_ns() // 1_000_000,
+                to_micros(token.family_ends_at),
             ],
         )
         if added == -1:
@@ -113,7 +120,7 @@ class RedisTokens(RedisUsers):
         ]
         if outcome == "invalid":
             return SpendResult(SpendOutcome.INVALID)
-        family_id, user_id, username, scopes, expires_at = fields
+        family_id, user_id, username, scopes, expires_at, ends_at = fields
         record = RefreshTokenRecord(
             digest=digest,
             family_id=family_id,
@@ -121,6 +128,7 @@ class RedisTokens(RedisUsers):
             username=username,
             scopes=split_scopes(scopes),
             expires_at=from_micros(expires_at),
+            family_ends_at=from_micros(ends_at),
         )
         return SpendResult(SpendOutcome(outcome), record)
 
@@ -146,11 +154,12 @@ class RedisTokens(RedisUsers):
 
 
 def family_record(family_id: str, fields: dict[str, str]) -> FamilyRecord | None:
-    if "user_id" not in fields:  # unknown, expired, or written before families had owners
+    if "ends_at" not in fields:  # unknown, expired, or written by an earlier version
         return None
     return FamilyRecord(
         family_id=family_id,
         user_id=fields["user_id"],
         revoked=fields.get("revoked") != "0",
         expires_at=from_micros(fields["expires_at"]),
+        ends_at=from_micros(fields["ends_at"]),
     )

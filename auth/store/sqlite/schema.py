@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS refresh_families (
     family_id  TEXT PRIMARY KEY,
     user_id    TEXT NOT NULL,
     revoked    INTEGER NOT NULL DEFAULT 0,
-    expires_at INTEGER NOT NULL
+    expires_at INTEGER NOT NULL,
+    ends_at    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS refresh_families_by_user ON refresh_families (user_id);
 CREATE INDEX IF NOT EXISTS refresh_families_by_expiry ON refresh_families (expires_at);

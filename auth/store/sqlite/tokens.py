@@ -39,11 +39,11 @@ class SqliteTokens(SqliteUsers):
             c.execute("DELETE FROM refresh_families WHERE expires_at <= ?", (now,))
             expires_at = to_micros(token.expires_at)
             family = c.execute(
-                "INSERT INTO refresh_families (family_id, user_id, revoked, expires_at) "
-                "VALUES (?, ?, 0, ?) ON CONFLICT (family_id) "
+                "INSERT INTO refresh_families (family_id, user_id, revoked, expires_at, ends_at) "
+                "VALUES (?, ?, 0, ?, ?) ON CONFLICT (family_id) "
                 "DO UPDATE SET expires_at = max(expires_at, excluded.expires_at) "
                 "WHERE user_id = excluded.user_id",
-                (token.family_id, token.user_id, expires_at),
+                (token.family_id, token.user_id, expires_at, to_micros(token.family_ends_at)),
             )
             if family.rowcount != 1:  # the family belongs to another user
                 raise AlreadyExists(token.family_id)
@@ -70,14 +70,15 @@ class SqliteTokens(SqliteUsers):
         def work(c: sqlite3.Connection) -> SpendResult:
             row = c.execute(
                 "SELECT t.family_id, t.user_id, t.username, t.scopes, t.expires_at, t.spent_at, "
-                "f.revoked FROM refresh_tokens AS t JOIN refresh_families AS f USING (family_id) "
+                "f.revoked, f.ends_at "
+                "FROM refresh_tokens AS t JOIN refresh_families AS f USING (family_id) "
                 "WHERE t.digest = ?",
                 (digest,),
             ).fetchone()
             if row is None:
                 return SpendResult(SpendOutcome.INVALID)
-            family_id, user_id, username, scopes, expires_at, spent_at, revoked = row
-            if revoked or expires_at <= to_micros(now):
+            family_id, user_id, username, scopes, expires_at, spent_at, revoked, ends_at = row
+            if revoked or min(expires_at, ends_at) <= to_micros(now):
                 return SpendResult(SpendOutcome.INVALID)
             if not _user_exists(c, user_id):
                 c.execute(_REVOKE_FAMILY, (family_id,))
@@ -89,6 +90,7 @@ class SqliteTokens(SqliteUsers):
                 username=username,
                 scopes=split_scopes(scopes),
                 expires_at=from_micros(expires_at),
+                family_ends_at=from_micros(ends_at),
             )
             if spent_at is not None:
                 c.execute(_REVOKE_FAMILY, (family_id,))
@@ -121,7 +123,7 @@ class SqliteTokens(SqliteUsers):
             ).fetchone()
             user = c.execute(SELECT_USERS + " WHERE username = ?", (username,)).fetchone()
             family = c.execute(
-                "SELECT family_id, user_id, revoked, expires_at FROM refresh_families "
+                "SELECT family_id, user_id, revoked, expires_at, ends_at FROM refresh_families "
                 "WHERE family_id = ?",
                 (family_id,),
             ).fetchone()
@@ -134,6 +136,8 @@ class SqliteTokens(SqliteUsers):
         return await self._db.read(work)
 
 
-def _family(row: tuple[str, str, int, int]) -> FamilyRecord:
-    family_id, user_id, revoked, expires_at = row
-    return FamilyRecord(family_id, user_id, bool(revoked), from_micros(expires_at))
+def _family(row: tuple[str, str, int, int, int]) -> FamilyRecord:
+    family_id, user_id, revoked, expires_at, ends_at = row
+    return FamilyRecord(
+        family_id, user_id, bool(revoked), from_micros(expires_at), from_micros(ends_at)
+    )

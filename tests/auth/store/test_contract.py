@@ -66,6 +66,7 @@ def refresh(
         username=username,
         scopes=frozenset({"predict"}),
         expires_at=NOW + timedelta(days=14),
+        family_ends_at=NOW + timedelta(days=30),
     )
     return replace(record, **changes)
 
@@ -382,7 +383,7 @@ async def test_a_family_is_known_with_its_owner_and_expiry(
     first = refresh(expires_at=NOW + timedelta(days=1))
     await store.add_refresh_token(first)
     assert await family_of(store, first) == FamilyRecord(
-        "fam-1", alice.user_id, False, first.expires_at
+        "fam-1", alice.user_id, False, first.expires_at, first.family_ends_at
     )
     later = refresh(expires_at=NOW + timedelta(days=2))
     await store.add_refresh_token(later)
@@ -391,6 +392,25 @@ async def test_a_family_is_known_with_its_owner_and_expiry(
     assert family.expires_at == later.expires_at
     assert family.is_live(NOW)
     assert not family.is_live(later.expires_at)
+
+
+async def test_a_family_ends_at_its_absolute_end(store: CredentialStore, alice: UserRecord) -> None:
+    """The end is fixed by the first token; no later token moves it, and the store enforces it."""
+    ends_at = NOW + timedelta(days=30)
+    first = refresh(family_ends_at=ends_at)
+    await store.add_refresh_token(first)
+    late = refresh(expires_at=NOW + timedelta(days=40), family_ends_at=NOW + timedelta(days=90))
+    await store.add_refresh_token(late)
+    family = await family_of(store, late)
+    assert family is not None
+    assert family.ends_at == ends_at
+    assert family.is_live(ends_at - timedelta(seconds=1))
+    assert not family.is_live(ends_at)
+    spent = await store.spend_refresh_token(late.digest, ends_at - timedelta(seconds=1))
+    assert spent.record is not None
+    assert spent.record.family_ends_at == ends_at
+    after_the_end = await store.spend_refresh_token(first.digest, ends_at)
+    assert after_the_end.outcome is SpendOutcome.INVALID
 
 
 @pytest.mark.parametrize("ending", ["revoke", "reuse", "delete_user"])
