@@ -52,8 +52,14 @@ class KeyService:
         *,
         expires_in_days: int | None = None,
         created_by: str | None = None,
+        owner_id: str | None = None,
     ) -> IssuedApiKey:
-        """Raise ``InvalidInput`` for an unknown scope, a bad limit, name or lifetime."""
+        """Raise ``InvalidInput`` for an unknown scope, a bad limit, name or lifetime.
+
+        ``owner_id`` is the user instance the key belongs to (the creator's
+        ``Principal.user_id``); deleting that user revokes the key. Raise
+        ``UnknownUser`` when that user no longer exists.
+        """
         if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRES_IN_DAYS:
             raise InvalidInput(f"expires_in_days must be between 1 and {MAX_EXPIRES_IN_DAYS}")
         now = self._clock()
@@ -68,6 +74,7 @@ class KeyService:
             created_at=now,
             expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
             created_by=created_by,
+            owner_id=owner_id,
         )
         await self._store.create_key(record)
         return IssuedApiKey(record=record, secret=secret)

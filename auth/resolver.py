@@ -60,5 +60,9 @@ class PrincipalResolver:
         if record is None:
             return None
         return Principal(
-            subject=record.id, kind="key", scopes=record.scopes, rate_limit=record.rate_limit
+            subject=record.id,
+            kind="key",
+            scopes=record.scopes,
+            rate_limit=record.rate_limit,
+            user_id=record.owner_id,
         )

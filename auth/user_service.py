@@ -43,9 +43,9 @@ class UserService:
         return await self._store.count_users()
 
     async def delete(self, username: str) -> bool:
-        """Their refresh families are revoked with them; their access tokens stop at once.
+        """Their refresh families and the keys they own are revoked with them, at once.
 
         A user created later under the same name is another instance (another
         ``user_id``): nothing issued to this one ever works for it.
         """
-        return await self._store.delete_user(username)
+        return await self._store.delete_user(username, self._clock())

@@ -62,6 +62,11 @@ class ApiKeyRecord:
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
     created_by: str | None = None
+    """Who created the key, for people (``user:alice``, ``key:1f2e``, ``cli``)."""
+    owner_id: str | None = None
+    """The user instance that owns the key (``UserRecord.user_id``): the user who created
+    it, or the owner of the key that did. Deleting that user revokes the key. ``None``:
+    no user owns it (made from the command line)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,11 +146,16 @@ class CredentialStore(Protocol):
     async def get_user(self, username: str) -> UserRecord | None: ...
     async def list_users(self) -> list[UserRecord]: ...
     async def count_users(self) -> int: ...
-    async def delete_user(self, username: str) -> bool:
-        """Delete the user and revoke every refresh family of theirs. ``False`` if unknown."""
+    async def delete_user(self, username: str, at: datetime) -> bool:
+        """Delete the user, revoke every refresh family and every key they own, at once.
+
+        ``at`` is the owned keys' ``revoked_at``. ``False`` if unknown.
+        """
 
     # API keys
-    async def create_key(self, key: ApiKeyRecord) -> None: ...
+    async def create_key(self, key: ApiKeyRecord) -> None:
+        """Raise ``UnknownUser`` when ``key.owner_id`` names no user, checked in the same write."""
+
     async def get_key(self, key_id: str) -> ApiKeyRecord | None: ...
     async def find_key_by_digest(self, secret_digest: str) -> ApiKeyRecord | None: ...
     async def list_keys(self) -> list[ApiKeyRecord]: ...

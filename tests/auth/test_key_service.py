@@ -10,6 +10,7 @@ import pytest
 
 from auth.context import AuthContext
 from auth.errors import InvalidInput
+from auth.store.base import UnknownUser
 from auth.store.sqlite import SqliteCredentialStore
 from tests.auth.conftest import SteppingClock, build_context
 
@@ -46,6 +47,29 @@ async def test_a_key_authenticates_as_itself(context: AuthContext) -> None:
         frozenset({"predict", "admin"}),
         "5/second",
     )
+
+
+async def test_a_key_belongs_to_the_user_that_made_it_and_dies_with_it(
+    context: AuthContext,
+) -> None:
+    """Made by a user, or by a key of that user: deleting the user revokes both at once."""
+    await context.users.create("ops", "a long enough passphrase", ["admin", "predict"])
+    ops = await context.users.get("ops")
+    assert ops is not None
+    by_user = await context.keys.create("k", ["admin"], "5/second", owner_id=ops.user_id)
+    acting_key = await context.principals.from_api_key(by_user.secret)
+    assert acting_key is not None
+    assert acting_key.user_id == ops.user_id
+    by_key = await context.keys.create("k2", ["predict"], "5/second", owner_id=acting_key.user_id)
+    unowned = await context.keys.create("k3", ["predict"], "5/second")
+
+    assert await context.users.delete("ops") is True
+
+    for dead in (by_user, by_key):
+        assert await context.principals.from_api_key(dead.secret) is None
+    assert await context.principals.from_api_key(unowned.secret) is not None
+    with pytest.raises(UnknownUser):
+        await context.keys.create("late", ["predict"], "5/second", owner_id=ops.user_id)
 
 
 async def test_revoke_works_at_once(context: AuthContext) -> None:

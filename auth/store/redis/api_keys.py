@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from auth.store.base import AlreadyExists, ApiKeyRecord
+from auth.store.base import AlreadyExists, ApiKeyRecord, UnknownUser
 from auth.store.encoding import from_micros, join_scopes, optional_datetime, split_scopes, to_micros
 from auth.store.redis.base import RedisStoreBase, mapping, pairs, text
 
 CREATE_KEY = """
--- KEYS: key hash, digest index, set of key ids. ARGV: id, then field/value pairs
+-- KEYS: key hash, digest index, set of key ids[, owner's user-id index, owner's keys].
+-- ARGV: id, then field/value pairs. Returns 1 created, 0 id or digest taken, -1 owner gone.
+if #KEYS == 5 and redis.call('EXISTS', KEYS[4]) == 0 then return -1 end
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
+if #KEYS == 5 then redis.call('SADD', KEYS[5], ARGV[1]) end
 return 1
 """
 
@@ -74,17 +77,20 @@ class RedisApiKeys(RedisStoreBase):
         ):
             if moment is not None:
                 fields[name] = to_micros(moment)
+        keys = [
+            self._names.key(key.id),
+            self._names.digest_index(key.secret_digest),
+            self._names.keys,
+        ]
         if key.created_by is not None:
             fields["created_by"] = key.created_by
+        if key.owner_id is not None:
+            fields["owner_id"] = key.owner_id
+            keys += [self._names.user_instance(key.owner_id), self._names.user_keys(key.owner_id)]
         flat = [item for pair in fields.items() for item in pair]
-        created = await self._script(CREATE_KEY)(
-            keys=[
-                self._names.key(key.id),
-                self._names.digest_index(key.secret_digest),
-                self._names.keys,
-            ],
-            args=[key.id, *flat],
-        )
+        created = await self._script(CREATE_KEY)(keys=keys, args=[key.id, *flat])
+        if created == -1:
+            raise UnknownUser(key.owner_id)
         if not created:
             raise AlreadyExists(key.id)
 
@@ -143,4 +149,5 @@ def key_record(fields: dict[str, str]) -> ApiKeyRecord:
         last_used_at=optional_datetime(fields.get("last_used_at")),
         revoked_at=optional_datetime(fields.get("revoked_at")),
         created_by=fields.get("created_by"),
+        owner_id=fields.get("owner_id"),
     )

@@ -7,6 +7,7 @@ key                            type    holds
 ``user:{username}``            hash    user_id, password_hash, scopes, created_at
 ``user-id:{user_id}``          string  the username of that user instance, while it exists
 ``user-families:{user_id}``    zset    the user's refresh families, scored by expiry
+``user-keys:{user_id}``        set     ids of the API keys the user owns
 ``keys``                       set     every API-key id
 ``key:{id}``                   hash    the key's record (its secret only as a digest)
 ``key-digest:{digest}``        string  the id of the key with that digest
@@ -41,6 +42,9 @@ class RedisKeys:
 
     def user_families(self, user_id: str) -> str:
         return f"{self.prefix}user-families:{user_id}"
+
+    def user_keys(self, user_id: str) -> str:
+        return f"{self.prefix}user-keys:{user_id}"
 
     @property
     def keys(self) -> str:

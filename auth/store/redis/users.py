@@ -1,6 +1,12 @@
-"""Users in Redis: a hash per user, an index from user id to name, the set of usernames."""
+"""Users in Redis: a hash per user, an index from user id to name, the set of usernames.
+
+Deleting a user ends everything bound to that instance in the same script:
+its refresh families and the API keys it owns.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from auth.store.base import AlreadyExists, UserRecord, new_user_id
 from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
@@ -19,7 +25,8 @@ return 1
 
 DELETE_USER = """
 -- KEYS: user hash, set of usernames.
--- ARGV: username, user-id index prefix, user-families prefix, family prefix
+-- ARGV: username, user-id index prefix, user-families prefix, family prefix,
+--       user-keys prefix, key hash prefix, revoked_at_us
 local user_id = redis.call('HGET', KEYS[1], 'user_id')
 if redis.call('DEL', KEYS[1]) == 0 then return 0 end
 redis.call('SREM', KEYS[2], ARGV[1])
@@ -31,6 +38,14 @@ for _, family_id in ipairs(redis.call('ZRANGE', families, 0, -1)) do
   if redis.call('EXISTS', family) == 1 then redis.call('HSET', family, 'revoked', '1') end
 end
 redis.call('DEL', families)
+local owned = ARGV[5] .. user_id
+for _, key_id in ipairs(redis.call('SMEMBERS', owned)) do
+  local key = ARGV[6] .. key_id
+  if redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'revoked_at') == 0 then
+    redis.call('HSET', key, 'revoked_at', ARGV[7])
+  end
+end
+redis.call('DEL', owned)
 return 1
 """
 
@@ -83,7 +98,7 @@ class RedisUsers(RedisStoreBase):
     async def count_users(self) -> int:
         return int(await self._redis.scard(self._names.users))
 
-    async def delete_user(self, username: str) -> bool:
+    async def delete_user(self, username: str, at: datetime) -> bool:
         deleted = await self._script(DELETE_USER)(
             keys=[self._names.user(username), self._names.users],
             args=[
@@ -91,6 +106,9 @@ class RedisUsers(RedisStoreBase):
                 self._names.user_instance(""),
                 self._names.user_families(""),
                 self._names.family(""),
+                self._names.user_keys(""),
+                self._names.key(""),
+                to_micros(at),
             ],
         )
         return bool(deleted)

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from auth.store.base import AlreadyExists, ApiKeyRecord
+from auth.store.base import AlreadyExists, ApiKeyRecord, UnknownUser
 from auth.store.encoding import (
     from_micros,
     join_scopes,
@@ -15,24 +15,26 @@ from auth.store.encoding import (
     split_scopes,
     to_micros,
 )
-from auth.store.sqlite.base import SqliteStoreBase
+from auth.store.sqlite.base import SqliteStoreBase, user_exists
 
 _SELECT_KEYS = (
     "SELECT id, name, prefix, secret_digest, scopes, rate_limit, "
-    "created_at, expires_at, last_used_at, revoked_at, created_by FROM api_keys"
+    "created_at, expires_at, last_used_at, revoked_at, created_by, owner_id FROM api_keys"
 )
 _SELECT_KEY_BY_ID = _SELECT_KEYS + " WHERE id = ?"
 _SELECT_KEY_BY_DIGEST = _SELECT_KEYS + " WHERE secret_digest = ?"
 _INSERT_KEY = (
     "INSERT INTO api_keys (id, name, prefix, secret_digest, scopes, rate_limit, "
-    "created_at, expires_at, last_used_at, revoked_at, created_by) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, expires_at, last_used_at, revoked_at, created_by, owner_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
 class SqliteApiKeys(SqliteStoreBase):
     async def create_key(self, key: ApiKeyRecord) -> None:
         def work(c: sqlite3.Connection) -> None:
+            if key.owner_id is not None and not user_exists(c, key.owner_id):
+                raise UnknownUser(key.owner_id)
             try:
                 c.execute(
                     _INSERT_KEY,
@@ -48,6 +50,7 @@ class SqliteApiKeys(SqliteStoreBase):
                         optional_micros(key.last_used_at),
                         optional_micros(key.revoked_at),
                         key.created_by,
+                        key.owner_id,
                     ),
                 )
             except sqlite3.IntegrityError as exc:
@@ -110,7 +113,20 @@ def _select_key(c: sqlite3.Connection, query: str, value: str) -> ApiKeyRecord |
 
 
 def _key(row: tuple[Any, ...]) -> ApiKeyRecord:
-    (key_id, name, prefix, digest, scopes, rate_limit, created, expires, used, revoked, by) = row
+    (
+        key_id,
+        name,
+        prefix,
+        digest,
+        scopes,
+        rate_limit,
+        created,
+        expires,
+        used,
+        revoked,
+        by,
+        owner,
+    ) = row
     return ApiKeyRecord(
         id=key_id,
         name=name,
@@ -123,4 +139,5 @@ def _key(row: tuple[Any, ...]) -> ApiKeyRecord:
         last_used_at=optional_datetime(used),
         revoked_at=optional_datetime(revoked),
         created_by=by,
+        owner_id=owner,
     )

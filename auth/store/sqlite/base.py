@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -10,6 +11,11 @@ from auth.store.sqlite.thread import SqliteThread
 
 def now_micros() -> int:
     return time.time_ns() // 1_000
+
+
+def user_exists(c: sqlite3.Connection, user_id: str) -> bool:
+    """Whether that user *instance* exists: the check every write bound to a user makes."""
+    return c.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is not None
 
 
 class SqliteStoreBase:

@@ -31,8 +31,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
     expires_at    INTEGER,
     last_used_at  INTEGER,
     revoked_at    INTEGER,
-    created_by    TEXT
+    created_by    TEXT,
+    owner_id      TEXT
 );
+CREATE INDEX IF NOT EXISTS api_keys_by_owner ON api_keys (owner_id);
 
 CREATE TABLE IF NOT EXISTS refresh_families (
     family_id  TEXT PRIMARY KEY,
@@ -85,7 +87,12 @@ def _give_users_ids(c: sqlite3.Connection) -> None:
     c.execute("DROP TABLE IF EXISTS refresh_families")
 
 
-UPGRADES: list[Callable[[sqlite3.Connection], None]] = [_give_users_ids]
+def _give_keys_owners(c: sqlite3.Connection) -> None:
+    """Keys made before they had owners belong to nobody: no deletion revokes them."""
+    c.execute("ALTER TABLE api_keys ADD COLUMN owner_id TEXT")
+
+
+UPGRADES: list[Callable[[sqlite3.Connection], None]] = [_give_users_ids, _give_keys_owners]
 """Upgrade ``n`` takes a file from ``user_version`` ``n`` to ``n + 1``."""
 
 

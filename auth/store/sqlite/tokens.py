@@ -19,20 +19,16 @@ from auth.store.base import (
     UnknownUser,
 )
 from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
-from auth.store.sqlite.base import now_micros
+from auth.store.sqlite.base import now_micros, user_exists
 from auth.store.sqlite.users import SELECT_USERS, SqliteUsers, user_record
 
 _REVOKE_FAMILY = "UPDATE refresh_families SET revoked = 1 WHERE family_id = ?"
 
 
-def _user_exists(c: sqlite3.Connection, user_id: str) -> bool:
-    return c.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone() is not None
-
-
 class SqliteTokens(SqliteUsers):
     async def add_refresh_token(self, token: RefreshTokenRecord) -> None:
         def work(c: sqlite3.Connection) -> None:
-            if not _user_exists(c, token.user_id):
+            if not user_exists(c, token.user_id):
                 raise UnknownUser(token.user_id)
             now = now_micros()
             c.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?", (now,))
@@ -80,7 +76,7 @@ class SqliteTokens(SqliteUsers):
             family_id, user_id, username, scopes, expires_at, spent_at, revoked, ends_at = row
             if revoked or min(expires_at, ends_at) <= to_micros(now):
                 return SpendResult(SpendOutcome.INVALID)
-            if not _user_exists(c, user_id):
+            if not user_exists(c, user_id):
                 c.execute(_REVOKE_FAMILY, (family_id,))
                 return SpendResult(SpendOutcome.INVALID)
             record = RefreshTokenRecord(

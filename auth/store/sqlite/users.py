@@ -1,8 +1,13 @@
-"""Users in SQLite."""
+"""Users in SQLite.
+
+Deleting a user ends its refresh families and the API keys it owns in the same
+transaction.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
 from auth.store.base import AlreadyExists, UserRecord
 from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
@@ -46,7 +51,7 @@ class SqliteUsers(SqliteStoreBase):
     async def count_users(self) -> int:
         return await self._db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0])
 
-    async def delete_user(self, username: str) -> bool:
+    async def delete_user(self, username: str, at: datetime) -> bool:
         def work(c: sqlite3.Connection) -> bool:
             found = c.execute("SELECT user_id FROM users WHERE username = ?", (username,))
             row = found.fetchone()
@@ -54,6 +59,10 @@ class SqliteUsers(SqliteStoreBase):
                 return False
             c.execute("DELETE FROM users WHERE username = ?", (username,))
             c.execute("UPDATE refresh_families SET revoked = 1 WHERE user_id = ?", row)
+            c.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE owner_id = ? AND revoked_at IS NULL",
+                (to_micros(at), *row),
+            )
             return True
 
         return await self._db.write(work)

@@ -103,10 +103,10 @@ async def test_list_and_count_users(store: CredentialStore) -> None:
 
 async def test_delete_user(store: CredentialStore) -> None:
     await store.create_user(user())
-    assert await store.delete_user("alice") is True
+    assert await store.delete_user("alice", NOW) is True
     assert await store.get_user("alice") is None
     assert await store.count_users() == 0
-    assert await store.delete_user("alice") is False
+    assert await store.delete_user("alice", NOW) is False
 
 
 async def test_delete_user_revokes_every_refresh_family(store: CredentialStore) -> None:
@@ -117,7 +117,7 @@ async def test_delete_user_revokes_every_refresh_family(store: CredentialStore) 
     for token in (first, second, bobs):
         await store.add_refresh_token(token)
 
-    await store.delete_user("alice")
+    await store.delete_user("alice", NOW)
 
     assert (await store.spend_refresh_token(first.digest, NOW)).outcome is SpendOutcome.INVALID
     assert (await store.spend_refresh_token(second.digest, NOW)).outcome is SpendOutcome.INVALID
@@ -139,14 +139,14 @@ async def test_access_token_facts_name_the_user_and_the_jti(store: CredentialSto
 
 async def test_delete_user_leaves_no_user_for_their_tokens(store: CredentialStore) -> None:
     await store.create_user(user())
-    await store.delete_user("alice")
+    await store.delete_user("alice", NOW)
     assert (await store.access_token_facts("jti-1", "alice", "fam")).user is None
 
 
 async def test_a_recreated_user_is_another_instance(store: CredentialStore) -> None:
     """Same name, same second: the id alone tells the two apart."""
     await store.create_user(user(user_id="first"))
-    await store.delete_user("alice")
+    await store.delete_user("alice", NOW)
     await store.create_user(user(user_id="second"))
     facts = await store.access_token_facts("jti", "alice", "fam")
     assert facts.user is not None
@@ -168,7 +168,7 @@ async def test_a_family_for_a_missing_user_is_refused_by_the_write(
     with pytest.raises(UnknownUser):
         await store.add_refresh_token(refresh(username="ghost"))
     await store.create_user(user(user_id="first"))
-    await store.delete_user("alice")
+    await store.delete_user("alice", NOW)
     await store.create_user(user(user_id="second"))
     # A login that read the first alice must not start a family for the second.
     with pytest.raises(UnknownUser):
@@ -180,7 +180,7 @@ async def test_a_successor_for_a_deleted_user_is_refused(store: CredentialStore)
     first = refresh()
     await store.add_refresh_token(first)
     assert (await store.spend_refresh_token(first.digest, NOW)).outcome is SpendOutcome.SPENT
-    await store.delete_user("alice")
+    await store.delete_user("alice", NOW)
     with pytest.raises(UnknownUser):
         await store.add_refresh_token(refresh())
 
@@ -198,7 +198,7 @@ async def test_spending_checks_the_user_instance(store: CredentialStore) -> None
     await store.create_user(user(user_id="first"))
     token = refresh(user_id="first")
     await store.add_refresh_token(token)
-    await store.delete_user("alice")
+    await store.delete_user("alice", NOW)
     await store.create_user(user(user_id="second"))
     assert (await store.spend_refresh_token(token.digest, NOW)).outcome is SpendOutcome.INVALID
 
@@ -207,12 +207,14 @@ async def test_spending_checks_the_user_instance(store: CredentialStore) -> None
 
 
 async def test_key_round_trip_by_id_and_by_digest(store: CredentialStore) -> None:
+    await store.create_user(user())
     plain = key("k1")
     full = key(
         "k2",
         expires_at=NOW + timedelta(days=30),
         last_used_at=NOW - timedelta(minutes=3),
-        created_by="alice",
+        created_by="user:alice",
+        owner_id="id-of-alice",
     )
     await store.create_key(plain)
     await store.create_key(full)
@@ -273,6 +275,49 @@ async def test_rotate_refuses_unknown_and_revoked_keys(store: CredentialStore) -
     still = await store.get_key("k1")
     assert still is not None
     assert still.secret_digest == record.secret_digest
+
+
+async def test_a_key_for_a_missing_owner_is_refused_by_the_write(
+    store: CredentialStore,
+) -> None:
+    with pytest.raises(UnknownUser):
+        await store.create_key(key("k1", owner_id="id-of-ghost"))
+    assert await store.list_keys() == []
+
+
+async def test_deleting_a_user_revokes_the_keys_it_owns(store: CredentialStore) -> None:
+    await store.create_user(user())
+    await store.create_user(user("bob"))
+    owned, already = key("owned", owner_id="id-of-alice"), key("already", owner_id="id-of-alice")
+    bobs, nobodys = key("bobs", owner_id="id-of-bob"), key("nobodys")
+    for record in (owned, already, bobs, nobodys):
+        await store.create_key(record)
+    earlier = NOW - timedelta(days=1)
+    await store.revoke_key("already", earlier)
+    assert await store.get_key("owned") == owned
+    at = NOW.replace(microsecond=77)
+
+    await store.delete_user("alice", at)
+
+    revoked = {k.id: k.revoked_at for k in await store.list_keys()}
+    assert revoked == {"owned": at, "already": earlier, "bobs": None, "nobodys": None}
+    found = await store.find_key_by_digest(owned.secret_digest)
+    assert found is not None
+    assert found.revoked_at == at
+
+
+async def test_a_recreated_user_owns_none_of_the_old_keys(store: CredentialStore) -> None:
+    await store.create_user(user(user_id="first"))
+    await store.create_key(key("old", owner_id="first"))
+    await store.delete_user("alice", NOW)
+    await store.create_user(user(user_id="second"))
+    await store.create_key(key("new", owner_id="second"))
+    await store.delete_user("alice", NOW)
+    old = await store.get_key("old")
+    assert old is not None
+    assert old.revoked_at == NOW
+    with pytest.raises(UnknownUser):
+        await store.create_key(key("late", owner_id="first"))
 
 
 async def test_touch_key(store: CredentialStore) -> None:
@@ -427,7 +472,7 @@ async def test_every_ending_of_a_family_shows_in_its_facts(
         await store.spend_refresh_token(token.digest, NOW)
         await store.spend_refresh_token(token.digest, NOW)
     else:
-        await store.delete_user("alice")
+        await store.delete_user("alice", NOW)
     family = await family_of(store, token)
     assert family is None or family.revoked
     if ending != "delete_user":

@@ -49,7 +49,7 @@ async def test_a_user_stored_without_an_id_gets_one_once(client: Redis) -> None:
     assert first.user_id
     assert [u.user_id for u in await store.list_users()] == [first.user_id]
     assert await client.get(f"hapi:user-id:{first.user_id}") == b"old"
-    assert await store.delete_user("old") is True
+    assert await store.delete_user("old", datetime.now(UTC)) is True
     assert await client.exists(f"hapi:user-id:{first.user_id}") == 0
 
 

@@ -101,19 +101,24 @@ CREATE TABLE refresh_tokens (digest TEXT PRIMARY KEY, family_id TEXT NOT NULL,
     username TEXT NOT NULL, scopes TEXT NOT NULL, expires_at INTEGER NOT NULL,
     spent_at INTEGER);
 INSERT INTO users VALUES ('alice', 'hash-a', 'predict', 1), ('bob', 'hash-b', 'admin', 2);
+INSERT INTO api_keys VALUES ('k1', 'ci', 'hpk_AbC1', 'digest-k1', 'predict', '10/minute', 3,
+                             NULL, NULL, NULL, 'user:alice');
 INSERT INTO refresh_families VALUES ('fam', 'alice', 0, 99999999999999999);
 INSERT INTO refresh_tokens VALUES ('digest', 'fam', 'alice', 'predict', 99999999999999999, NULL);
 """
 
 
 async def test_a_file_of_the_first_layout_is_upgraded_in_place(tmp_path: Path) -> None:
-    """Users keep their accounts and get distinct ids; name-bound families end."""
+    """Users keep their accounts and get distinct ids; name-bound families end; keys stay."""
     path = tmp_path / "auth.sqlite3"
     with sqlite3.connect(path) as raw:
         raw.executescript(FIRST_LAYOUT)
     store = SqliteCredentialStore(path)
     users = await store.list_users()
     spent = await store.spend_refresh_token("digest", datetime.now(UTC))
+    old_key = await store.get_key("k1")
+    await store.delete_user("alice", datetime.now(UTC))
+    kept_key = await store.get_key("k1")
     await store.close()
     reopened = SqliteCredentialStore(path)
     again = await reopened.list_users()
@@ -124,5 +129,8 @@ async def test_a_file_of_the_first_layout_is_upgraded_in_place(tmp_path: Path) -
     ]
     assert len({u.user_id for u in users}) == 2
     assert all(len(u.user_id) == 32 for u in users)
-    assert again == users  # upgraded once: the ids stay
+    assert again == users[1:]  # upgraded once: the ids stay (alice was deleted)
     assert spent.outcome is SpendOutcome.INVALID
+    assert old_key is not None
+    assert (old_key.name, old_key.created_by, old_key.owner_id) == ("ci", "user:alice", None)
+    assert kept_key == old_key  # owned by nobody: the deletion leaves it alone
