@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
+from auth.store.changes import ChangeListener
+
 
 def new_user_id() -> str:
     """128 random bits: an id no other user instance, past or future, will have."""
@@ -136,8 +138,22 @@ class AuditEvent:
 
 
 class CredentialStore(Protocol):
+    """Every write that ends or alters a credential tells the store's change listeners.
+
+    It names what it changed (``changes``): to listeners in this process before
+    it returns, and to every other process that may cache credentials no later
+    than the write is visible to them.
+    """
+
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
+    async def follow_changes(self, listener: ChangeListener) -> None:
+        """Tell ``listener`` of every change, from any process, until cancelled.
+
+        It calls ``listener.resync()`` once following, ``confirm`` as it
+        learns that nothing was missed, and ``lost()`` when it can no longer
+        tell (and ``resync()`` again when it can).
+        """
 
     # users
     async def create_user(self, user: UserRecord) -> None:

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from auth.store.redis.api_keys import RedisApiKeys
 from auth.store.redis.audit import DEFAULT_AUDIT_CAPACITY, RedisAudit
+from auth.store.redis.feed import RedisChangeFeed
 from auth.store.redis.tokens import RedisTokens
 
 DEFAULT_KEY_PREFIX = "hapi:"
@@ -19,7 +20,7 @@ DEFAULT_KEY_PREFIX = "hapi:"
 __all__ = ["DEFAULT_KEY_PREFIX", "RedisCredentialStore"]
 
 
-class RedisCredentialStore(RedisTokens, RedisApiKeys, RedisAudit):
+class RedisCredentialStore(RedisTokens, RedisApiKeys, RedisAudit, RedisChangeFeed):
     def __init__(
         self,
         client: Redis,

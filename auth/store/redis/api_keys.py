@@ -28,26 +28,28 @@ return redis.call('HGETALL', ARGV[1] .. key_id)
 """
 
 REVOKE_KEY = """
--- KEYS: key hash. ARGV: revoked_at_us
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
+-- KEYS: key hash. ARGV: revoked_at_us, channel
+if redis.call('EXISTS', KEYS[1]) == 0 then return changes(0) end
+if redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return changes(0) end
 redis.call('HSET', KEYS[1], 'revoked_at', ARGV[1])
-return 1
+table.insert(changed, 'key:' .. redis.call('HGET', KEYS[1], 'secret_digest'))
+return changes(1)
 """
 
 ROTATE_KEY = """
--- KEYS: key hash, new digest index. ARGV: id, new prefix, new digest, digest index prefix
--- Returns {0} unknown or revoked, {-1} digest taken, {1, fields...} rotated.
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
-if redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return {0} end
-if redis.call('EXISTS', KEYS[2]) == 1 then return {-1} end
+-- KEYS: key hash, new digest index. ARGV: id, new prefix, new digest, digest index prefix,
+-- channel. Returns {0} unknown or revoked, {-1} digest taken, {1, fields...} rotated.
+if redis.call('EXISTS', KEYS[1]) == 0 then return changes({0}) end
+if redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return changes({0}) end
+if redis.call('EXISTS', KEYS[2]) == 1 then return changes({-1}) end
 local old = redis.call('HGET', KEYS[1], 'secret_digest')
 redis.call('DEL', ARGV[4] .. old)
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'prefix', ARGV[2], 'secret_digest', ARGV[3])
+table.insert(changed, 'key:' .. old)
 local result = {1}
 for _, item in ipairs(redis.call('HGETALL', KEYS[1])) do table.insert(result, item) end
-return result
+return changes(result)
 """
 
 TOUCH_KEY = """
@@ -115,8 +117,8 @@ class RedisApiKeys(RedisStoreBase):
         return sorted(records, key=lambda record: (record.created_at, record.id))
 
     async def revoke_key(self, key_id: str, at: datetime) -> bool:
-        revoked = await self._script(REVOKE_KEY)(
-            keys=[self._names.key(key_id)], args=[to_micros(at)]
+        revoked = await self._change(
+            REVOKE_KEY, keys=[self._names.key(key_id)], args=[to_micros(at)]
         )
         return bool(revoked)
 
@@ -124,7 +126,8 @@ class RedisApiKeys(RedisStoreBase):
         self, key_id: str, new_prefix: str, new_secret_digest: str
     ) -> ApiKeyRecord | None:
         """Refuses (``None``) a revoked key: revocation is final."""
-        status, *flat = await self._script(ROTATE_KEY)(
+        status, *flat = await self._change(
+            ROTATE_KEY,
             keys=[self._names.key(key_id), self._names.digest_index(new_secret_digest)],
             args=[key_id, new_prefix, new_secret_digest, self._names.digest_index("")],
         )

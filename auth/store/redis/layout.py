@@ -15,6 +15,7 @@ key                            type    holds
 ``family:{family_id}``         hash    user_id, revoked, expires_at, ends_at
 ``revoked-jti:{jti}``          string  present until the revoked token would expire
 ``audit``                      list    JSON audit events, newest first, capped
+``changes``                    pubsub  JSON lists of changed cache entries (``changes``)
 =============================  ======  ==============================================
 
 Times are microseconds since the epoch unless the field says ``_ms``. Keys
@@ -68,3 +69,8 @@ class RedisKeys:
     @property
     def audit(self) -> str:
         return f"{self.prefix}audit"
+
+    @property
+    def changes(self) -> str:
+        """A pub/sub channel, not a key (a Redis ACL names it with ``&``, not ``~``)."""
+        return f"{self.prefix}changes"

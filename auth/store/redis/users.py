@@ -26,16 +26,18 @@ return 1
 DELETE_USER = """
 -- KEYS: user hash, set of usernames.
 -- ARGV: username, user-id index prefix, user-families prefix, family prefix,
---       user-keys prefix, key hash prefix, revoked_at_us
+--       user-keys prefix, key hash prefix, revoked_at_us, channel
 local user_id = redis.call('HGET', KEYS[1], 'user_id')
-if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+if redis.call('DEL', KEYS[1]) == 0 then return changes(0) end
 redis.call('SREM', KEYS[2], ARGV[1])
-if not user_id then return 1 end
+table.insert(changed, 'user:' .. ARGV[1])
+if not user_id then return changes(1) end
 redis.call('DEL', ARGV[2] .. user_id)
 local families = ARGV[3] .. user_id
 for _, family_id in ipairs(redis.call('ZRANGE', families, 0, -1)) do
   local family = ARGV[4] .. family_id
   if redis.call('EXISTS', family) == 1 then redis.call('HSET', family, 'revoked', '1') end
+  table.insert(changed, 'family:' .. family_id)
 end
 redis.call('DEL', families)
 local owned = ARGV[5] .. user_id
@@ -43,10 +45,11 @@ for _, key_id in ipairs(redis.call('SMEMBERS', owned)) do
   local key = ARGV[6] .. key_id
   if redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'revoked_at') == 0 then
     redis.call('HSET', key, 'revoked_at', ARGV[7])
+    table.insert(changed, 'key:' .. redis.call('HGET', key, 'secret_digest'))
   end
 end
 redis.call('DEL', owned)
-return 1
+return changes(1)
 """
 
 ADOPT_USER = """
@@ -99,7 +102,8 @@ class RedisUsers(RedisStoreBase):
         return int(await self._redis.scard(self._names.users))
 
     async def delete_user(self, username: str, at: datetime) -> bool:
-        deleted = await self._script(DELETE_USER)(
+        deleted = await self._change(
+            DELETE_USER,
             keys=[self._names.user(username), self._names.users],
             args=[
                 username,

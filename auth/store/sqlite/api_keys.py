@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from auth.store.base import AlreadyExists, ApiKeyRecord, UnknownUser
+from auth.store.changes import key_entry
 from auth.store.encoding import (
     from_micros,
     join_scopes,
@@ -15,7 +16,7 @@ from auth.store.encoding import (
     split_scopes,
     to_micros,
 )
-from auth.store.sqlite.base import SqliteStoreBase, user_exists
+from auth.store.sqlite.base import Changed, SqliteStoreBase, user_exists
 
 _SELECT_KEYS = (
     "SELECT id, name, prefix, secret_digest, scopes, rate_limit, "
@@ -71,33 +72,36 @@ class SqliteApiKeys(SqliteStoreBase):
         return [_key(row) for row in rows]
 
     async def revoke_key(self, key_id: str, at: datetime) -> bool:
-        return await self._db.write(
-            lambda c: (
-                c.execute(
-                    "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                    (to_micros(at), key_id),
-                ).rowcount
-                == 1
-            )
-        )
+        def work(c: sqlite3.Connection) -> tuple[bool, Changed]:
+            row = c.execute(
+                "SELECT secret_digest FROM api_keys WHERE id = ? AND revoked_at IS NULL", (key_id,)
+            ).fetchone()
+            if row is None:
+                return False, []
+            c.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (to_micros(at), key_id))
+            return True, [key_entry(row[0])]
+
+        return await self._change(work)
 
     async def rotate_key(
         self, key_id: str, new_prefix: str, new_secret_digest: str
     ) -> ApiKeyRecord | None:
         """Refuses (``None``) a revoked key: revocation is final."""
 
-        def work(c: sqlite3.Connection) -> ApiKeyRecord | None:
+        def work(c: sqlite3.Connection) -> tuple[ApiKeyRecord | None, Changed]:
+            old = _select_key(c, _SELECT_KEY_BY_ID, key_id)
+            if old is None or old.revoked_at is not None:
+                return None, []
             try:
-                changed = c.execute(
-                    "UPDATE api_keys SET prefix = ?, secret_digest = ? "
-                    "WHERE id = ? AND revoked_at IS NULL",
+                c.execute(
+                    "UPDATE api_keys SET prefix = ?, secret_digest = ? WHERE id = ?",
                     (new_prefix, new_secret_digest, key_id),
-                ).rowcount
+                )
             except sqlite3.IntegrityError as exc:
                 raise AlreadyExists(key_id) from exc
-            return _select_key(c, _SELECT_KEY_BY_ID, key_id) if changed else None
+            return _select_key(c, _SELECT_KEY_BY_ID, key_id), [key_entry(old.secret_digest)]
 
-        return await self._db.write(work)
+        return await self._change(work)
 
     async def touch_key(self, key_id: str, at: datetime) -> None:
         await self._db.write(

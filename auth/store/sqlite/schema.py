@@ -107,7 +107,8 @@ def prepare(c: sqlite3.Connection) -> None:
         if has_tables:
             for upgrade in UPGRADES[version:]:
                 upgrade(c)
-        c.execute(f"PRAGMA user_version = {len(UPGRADES)}")
+        if version != len(UPGRADES):  # opening an up-to-date file writes nothing
+            c.execute(f"PRAGMA user_version = {len(UPGRADES)}")
     except BaseException:
         c.rollback()
         raise

@@ -18,8 +18,9 @@ from auth.store.base import (
     SpendResult,
     UnknownUser,
 )
+from auth.store.changes import family_entry, jti_entry
 from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
-from auth.store.sqlite.base import now_micros, user_exists
+from auth.store.sqlite.base import Changed, now_micros, user_exists
 from auth.store.sqlite.users import SELECT_USERS, SqliteUsers, user_record
 
 _REVOKE_FAMILY = "UPDATE refresh_families SET revoked = 1 WHERE family_id = ?"
@@ -27,13 +28,16 @@ _REVOKE_FAMILY = "UPDATE refresh_families SET revoked = 1 WHERE family_id = ?"
 
 class SqliteTokens(SqliteUsers):
     async def add_refresh_token(self, token: RefreshTokenRecord) -> None:
-        def work(c: sqlite3.Connection) -> None:
+        def work(c: sqlite3.Connection) -> tuple[None, Changed]:
             if not user_exists(c, token.user_id):
                 raise UnknownUser(token.user_id)
             now = now_micros()
             c.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?", (now,))
             c.execute("DELETE FROM refresh_families WHERE expires_at <= ?", (now,))
             expires_at = to_micros(token.expires_at)
+            existed = c.execute(
+                "SELECT 1 FROM refresh_families WHERE family_id = ?", (token.family_id,)
+            ).fetchone()
             family = c.execute(
                 "INSERT INTO refresh_families (family_id, user_id, revoked, expires_at, ends_at) "
                 "VALUES (?, ?, 0, ?, ?) ON CONFLICT (family_id) "
@@ -59,11 +63,13 @@ class SqliteTokens(SqliteUsers):
                 )
             except sqlite3.IntegrityError as exc:
                 raise AlreadyExists(token.family_id) from exc
+            # A family already known (and cached) may now last longer.
+            return None, [family_entry(token.family_id)] if existed else []
 
-        await self._db.write(work)
+        await self._change(work)
 
     async def spend_refresh_token(self, digest: str, now: datetime) -> SpendResult:
-        def work(c: sqlite3.Connection) -> SpendResult:
+        def work(c: sqlite3.Connection) -> tuple[SpendResult, Changed]:
             row = c.execute(
                 "SELECT t.family_id, t.user_id, t.username, t.scopes, t.expires_at, t.spent_at, "
                 "f.revoked, f.ends_at "
@@ -72,13 +78,13 @@ class SqliteTokens(SqliteUsers):
                 (digest,),
             ).fetchone()
             if row is None:
-                return SpendResult(SpendOutcome.INVALID)
+                return SpendResult(SpendOutcome.INVALID), []
             family_id, user_id, username, scopes, expires_at, spent_at, revoked, ends_at = row
             if revoked or min(expires_at, ends_at) <= to_micros(now):
-                return SpendResult(SpendOutcome.INVALID)
+                return SpendResult(SpendOutcome.INVALID), []
             if not user_exists(c, user_id):
                 c.execute(_REVOKE_FAMILY, (family_id,))
-                return SpendResult(SpendOutcome.INVALID)
+                return SpendResult(SpendOutcome.INVALID), [family_entry(family_id)]
             record = RefreshTokenRecord(
                 digest=digest,
                 family_id=family_id,
@@ -90,27 +96,32 @@ class SqliteTokens(SqliteUsers):
             )
             if spent_at is not None:
                 c.execute(_REVOKE_FAMILY, (family_id,))
-                return SpendResult(SpendOutcome.REUSED, record)
+                return SpendResult(SpendOutcome.REUSED, record), [family_entry(family_id)]
             c.execute(
                 "UPDATE refresh_tokens SET spent_at = ? WHERE digest = ?", (to_micros(now), digest)
             )
-            return SpendResult(SpendOutcome.SPENT, record)
+            return SpendResult(SpendOutcome.SPENT, record), []
 
-        return await self._db.write(work)
+        return await self._change(work)
 
     async def revoke_refresh_family(self, family_id: str) -> None:
-        await self._db.write(lambda c: c.execute(_REVOKE_FAMILY, (family_id,)))
+        def work(c: sqlite3.Connection) -> tuple[None, Changed]:
+            c.execute(_REVOKE_FAMILY, (family_id,))
+            return None, [family_entry(family_id)]
+
+        await self._change(work)
 
     async def revoke_access_token(self, jti: str, expires_at: datetime) -> None:
-        def work(c: sqlite3.Connection) -> None:
+        def work(c: sqlite3.Connection) -> tuple[None, Changed]:
             c.execute("DELETE FROM revoked_access_tokens WHERE expires_at <= ?", (now_micros(),))
             c.execute(
                 "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?) "
                 "ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
                 (jti, to_micros(expires_at)),
             )
+            return None, [jti_entry(jti)]
 
-        await self._db.write(work)
+        await self._change(work)
 
     async def access_token_facts(self, jti: str, username: str, family_id: str) -> AccessTokenFacts:
         def work(c: sqlite3.Connection) -> AccessTokenFacts:

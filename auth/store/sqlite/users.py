@@ -10,8 +10,9 @@ import sqlite3
 from datetime import datetime
 
 from auth.store.base import AlreadyExists, UserRecord
+from auth.store.changes import family_entry, key_entry, user_entry
 from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
-from auth.store.sqlite.base import SqliteStoreBase
+from auth.store.sqlite.base import Changed, SqliteStoreBase
 
 SELECT_USERS = "SELECT username, password_hash, scopes, created_at, user_id FROM users"
 
@@ -52,20 +53,32 @@ class SqliteUsers(SqliteStoreBase):
         return await self._db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0])
 
     async def delete_user(self, username: str, at: datetime) -> bool:
-        def work(c: sqlite3.Connection) -> bool:
+        def work(c: sqlite3.Connection) -> tuple[bool, Changed]:
             found = c.execute("SELECT user_id FROM users WHERE username = ?", (username,))
             row = found.fetchone()
             if row is None:
-                return False
+                return False, []
+            (user_id,) = row
+            families = c.execute(
+                "SELECT family_id FROM refresh_families WHERE user_id = ?", (user_id,)
+            ).fetchall()
+            keys = c.execute(
+                "SELECT secret_digest FROM api_keys WHERE owner_id = ? AND revoked_at IS NULL",
+                (user_id,),
+            ).fetchall()
             c.execute("DELETE FROM users WHERE username = ?", (username,))
-            c.execute("UPDATE refresh_families SET revoked = 1 WHERE user_id = ?", row)
+            c.execute("UPDATE refresh_families SET revoked = 1 WHERE user_id = ?", (user_id,))
             c.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE owner_id = ? AND revoked_at IS NULL",
-                (to_micros(at), *row),
+                (to_micros(at), user_id),
             )
-            return True
+            return True, [
+                user_entry(username),
+                *(family_entry(family_id) for (family_id,) in families),
+                *(key_entry(digest) for (digest,) in keys),
+            ]
 
-        return await self._db.write(work)
+        return await self._change(work)
 
 
 def user_record(row: tuple[str, str, str, int, str]) -> UserRecord:

@@ -526,6 +526,7 @@ def test_this_suite_covers_every_protocol_method() -> None:
         "touch_key",
         "add_refresh_token", "spend_refresh_token", "revoke_refresh_family",
         "revoke_access_token", "access_token_facts",
+        "follow_changes",  # in test_changes.py
         "append_audit", "list_audit",
     }  # fmt: skip
     assert set(PROTOCOL_METHODS) == covered

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -134,3 +135,25 @@ async def test_a_file_of_the_first_layout_is_upgraded_in_place(tmp_path: Path) -
     assert old_key is not None
     assert (old_key.name, old_key.created_by, old_key.owner_id) == ("ci", "user:alice", None)
     assert kept_key == old_key  # owned by nobody: the deletion leaves it alone
+
+
+async def test_the_feed_resyncs_on_another_connections_write_only(tmp_path: Path) -> None:
+    """This process's writes are told by name; another's is seen as the file changing."""
+    from tests.auth.store.recorder import eventually, following
+    from tests.auth.store.test_contract import user
+
+    path = tmp_path / "auth.sqlite3"
+    here, elsewhere = SqliteCredentialStore(path), SqliteCredentialStore(path)
+    try:
+        assert await elsewhere.ping()  # opened (and the schema made) before following
+        async with following(here) as recorder:
+            await here.create_user(user())
+            await here.revoke_access_token("j", datetime.now(UTC) + timedelta(minutes=1))
+            now = time.monotonic()
+            await eventually(lambda: (recorder.confirmed or 0) > now)
+            assert (recorder.resyncs, recorder.names) == (1, ["jti:j"])
+            await elsewhere.revoke_access_token("k", datetime.now(UTC) + timedelta(minutes=1))
+            assert await eventually(lambda: recorder.resyncs == 2) < 1
+    finally:
+        await here.close()
+        await elsewhere.close()
