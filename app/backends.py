@@ -85,6 +85,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
 
 async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
     auth = await open_auth(settings, stack)
+    auth.start()  # the server's background work: writing key uses
     app.state.auth = auth
 
     limiter = Limiter.from_settings(settings)

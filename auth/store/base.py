@@ -9,6 +9,7 @@ HMAC/SHA-256 digests computed by the caller.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -183,7 +184,12 @@ class CredentialStore(Protocol):
     ) -> ApiKeyRecord | None:
         """Swap the secret atomically; the old digest stops matching at once."""
 
-    async def touch_key(self, key_id: str, at: datetime) -> None: ...
+    async def touch_keys(self, uses: Mapping[str, datetime]) -> None:
+        """Record when keys were last used (``id -> moment``), in one round trip.
+
+        A moment older than the one stored is ignored (workers flush at different times);
+        unknown ids are skipped. Nothing is announced: a key's use changes no credential.
+        """
 
     # refresh-token families
     async def add_refresh_token(self, token: RefreshTokenRecord) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from auth.store.base import AlreadyExists, ApiKeyRecord, UnknownUser
@@ -52,10 +53,13 @@ for _, item in ipairs(redis.call('HGETALL', KEYS[1])) do table.insert(result, it
 return changes(result)
 """
 
-TOUCH_KEY = """
--- KEYS: key hash. ARGV: last_used_at_us
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1])
+TOUCH_KEYS = """
+-- KEYS: key hashes. ARGV: last_used_at_us for each, in the same order
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    local used = tonumber(redis.call('HGET', key, 'last_used_at') or '0')
+    if used < tonumber(ARGV[i]) then redis.call('HSET', key, 'last_used_at', ARGV[i]) end
+  end
 end
 return 1
 """
@@ -135,8 +139,12 @@ class RedisApiKeys(RedisStoreBase):
             raise AlreadyExists(key_id)
         return key_record(pairs(flat)) if status == 1 else None
 
-    async def touch_key(self, key_id: str, at: datetime) -> None:
-        await self._script(TOUCH_KEY)(keys=[self._names.key(key_id)], args=[to_micros(at)])
+    async def touch_keys(self, uses: Mapping[str, datetime]) -> None:
+        if uses:
+            await self._script(TOUCH_KEYS)(
+                keys=[self._names.key(key_id) for key_id in uses],
+                args=[to_micros(at) for at in uses.values()],
+            )
 
 
 def key_record(fields: dict[str, str]) -> ApiKeyRecord:

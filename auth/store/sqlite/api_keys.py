@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -103,12 +104,15 @@ class SqliteApiKeys(SqliteStoreBase):
 
         return await self._change(work)
 
-    async def touch_key(self, key_id: str, at: datetime) -> None:
-        await self._db.write(
-            lambda c: c.execute(
-                "UPDATE api_keys SET last_used_at = ? WHERE id = ?", (to_micros(at), key_id)
+    async def touch_keys(self, uses: Mapping[str, datetime]) -> None:
+        if uses:
+            await self._db.write(
+                lambda c: c.executemany(
+                    "UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) "
+                    "WHERE id = ?",
+                    [(to_micros(at), key_id) for key_id, at in uses.items()],
+                )
             )
-        )
 
 
 def _select_key(c: sqlite3.Connection, query: str, value: str) -> ApiKeyRecord | None:

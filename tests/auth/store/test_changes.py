@@ -71,7 +71,7 @@ async def test_what_changes_no_credential_is_not_announced(store: CredentialStor
         await store.create_user(user())
         await store.create_key(key("k1", owner_id="id-of-alice"))
         await store.add_refresh_token(refresh("fam-1"))
-        await store.touch_key("k1", NOW)
+        await store.touch_keys({"k1": NOW})
         await store.spend_refresh_token(refresh("fam-1").digest, NOW)
         await settled(recorder)
         assert recorder.names == []

@@ -320,14 +320,16 @@ async def test_a_recreated_user_owns_none_of_the_old_keys(store: CredentialStore
         await store.create_key(key("late", owner_id="first"))
 
 
-async def test_touch_key(store: CredentialStore) -> None:
-    await store.create_key(key())
-    at = NOW.replace(microsecond=42)
-    await store.touch_key("k1", at)
-    touched = await store.get_key("k1")
-    assert touched is not None
-    assert touched.last_used_at == at
-    await store.touch_key("ghost", at)
+async def test_touch_keys_records_the_latest_use_of_each(store: CredentialStore) -> None:
+    for key_id in ("k1", "k2"):
+        await store.create_key(key(key_id))
+    early, late = NOW.replace(microsecond=42), NOW.replace(microsecond=43)
+    await store.touch_keys({"k1": late, "k2": early, "ghost": late})
+    # Another worker flushing an older use afterwards changes nothing.
+    await store.touch_keys({"k1": early})
+    await store.touch_keys({})
+    used = {k.id: k.last_used_at for k in await store.list_keys()}
+    assert used == {"k1": late, "k2": early}
     assert await store.get_key("ghost") is None
 
 
@@ -523,7 +525,7 @@ def test_this_suite_covers_every_protocol_method() -> None:
         "ping", "close",
         "create_user", "get_user", "list_users", "count_users", "delete_user",
         "create_key", "get_key", "find_key_by_digest", "list_keys", "revoke_key", "rotate_key",
-        "touch_key",
+        "touch_keys",
         "add_refresh_token", "spend_refresh_token", "revoke_refresh_family",
         "revoke_access_token", "access_token_facts",
         "follow_changes",  # in test_changes.py
