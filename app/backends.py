@@ -78,6 +78,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
         audience=settings.jwt_audience,
         access_token_ttl_seconds=settings.access_token_ttl_seconds,
         refresh_token_ttl_seconds=settings.refresh_token_ttl_seconds,
+        refresh_family_max_seconds=settings.refresh_family_max_seconds,
         api_key_pepper=pepper,
     )
     stack.push_async_callback(auth.close)
@@ -88,6 +89,7 @@ async def open_services(
     settings: Settings, models: ModelRegistry, stack: AsyncExitStack
 ) -> Services:
     auth = await open_auth(settings, stack)
+    auth.start()  # the server's background work: writing key uses
     limiter = Limiter(
         redis_url=settings.redis_url,
         timeout_seconds=settings.redis_timeout_seconds,

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "housing-api"
     access_token_ttl_seconds: int = Field(900, ge=60, le=86_400)
     refresh_token_ttl_seconds: int = Field(14 * 86_400, ge=3600, le=90 * 86_400)
+    # A login's absolute lifetime: refreshing slides no further, the user logs in again.
+    refresh_family_max_seconds: int = Field(30 * 86_400, ge=3600, le=365 * 86_400)
 
     # API keys are stored as HMAC-SHA256(pepper, key).
     api_key_pepper: SecretStr | None = None

@@ -2,24 +2,33 @@
 
 Built from plain values, not from the application's settings, so ``auth``
 stays importable (and testable) on its own; the application builds one in
-its lifespan (``app.services.Services.auth``).
+its lifespan, ``start()``s its background work there and keeps it in
+``app.services.Services.auth``. A context never started (a command-line tool)
+works the same, writing key uses when it closes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Sequence
 
 from auth.api_keys import ApiKeyDigester
 from auth.audit import AuditLog
 from auth.clock import Clock, utc_now
 from auth.key_service import KeyService
+from auth.key_usage import DEFAULT_FLUSH_SECONDS, KeyUsage
 from auth.passwords import PasswordHasher
-from auth.refresh import RefreshTokenFamilies
+from auth.refresh import DEFAULT_FAMILY_MAX_SECONDS, RefreshTokenFamilies
 from auth.resolver import PrincipalResolver
+from auth.store import STORE_UNAVAILABLE
 from auth.store.base import CredentialStore
 from auth.token_service import TokenService
 from auth.tokens import AccessTokenCodec, SigningKey
 from auth.user_service import UserService
+
+logger = logging.getLogger(__name__)
 
 
 class AuthContext:
@@ -34,7 +43,9 @@ class AuthContext:
         access_token_ttl_seconds: int,
         refresh_token_ttl_seconds: int,
         api_key_pepper: str,
+        refresh_family_max_seconds: int = DEFAULT_FAMILY_MAX_SECONDS,
         password_hasher: PasswordHasher | None = None,
+        key_usage_flush_seconds: float = DEFAULT_FLUSH_SECONDS,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
@@ -46,14 +57,39 @@ class AuthContext:
             audience=audience,
             ttl_seconds=access_token_ttl_seconds,
         )
-        refresh_tokens = RefreshTokenFamilies(store, ttl_seconds=refresh_token_ttl_seconds)
+        refresh_tokens = RefreshTokenFamilies(
+            store,
+            ttl_seconds=refresh_token_ttl_seconds,
+            family_max_seconds=refresh_family_max_seconds,
+        )
         self.tokens = TokenService(
             store, self.passwords, self.access_tokens, refresh_tokens, clock=clock
         )
         self.users = UserService(store, self.passwords, clock=clock)
-        self.keys = KeyService(store, ApiKeyDigester(api_key_pepper), clock=clock)
+        self.key_usage = KeyUsage(store, flush_seconds=key_usage_flush_seconds)
+        self.keys = KeyService(
+            store, ApiKeyDigester(api_key_pepper), usage=self.key_usage, clock=clock
+        )
         self.audit = AuditLog(store, clock=clock)
-        self.principals = PrincipalResolver(store, self.access_tokens, self.keys)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.principals = PrincipalResolver(store, self.access_tokens, self.keys, clock=clock)
+
+    def start(self) -> None:
+        """Start the background work of this process (call once, in a running event loop)."""
+        if self._tasks:
+            raise RuntimeError("already started")
+        self._tasks = [asyncio.create_task(self.key_usage.run(), name="auth-key-usage")]
 
     async def close(self) -> None:
+        """Stop the background work, write what it still holds, close the store."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        try:
+            await self.key_usage.flush()
+        except STORE_UNAVAILABLE as exc:
+            logger.warning("last key uses not recorded (store unavailable): %s", exc)
         await self.store.close()

@@ -1,25 +1,24 @@
 """API keys: issue, list, revoke, rotate, and check one presented by a client.
 
-The store is asked on every check, never a per-process cache, so a revoked
-or rotated key is refused by every worker from the next request on.
-``last_used_at`` is written at most once per ``touch_interval`` per key: the
-record read for the check says when it was last written.
+The store is asked on every check, so a revoked or rotated key is refused by
+every worker from the next request on. A check writes nothing: uses are
+noted in memory and written in batches (``key_usage``).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from auth import validation
 from auth.api_keys import ApiKeyDigester, display_prefix, generate_api_key, is_well_formed
 from auth.clock import Clock, utc_now
 from auth.errors import InvalidInput
+from auth.key_usage import KeyUsage
 from auth.store.base import ApiKeyRecord, CredentialStore
 
-DEFAULT_TOUCH_INTERVAL = timedelta(minutes=1)
 MAX_EXPIRES_IN_DAYS = 3650
 
 
@@ -36,13 +35,13 @@ class KeyService:
         store: CredentialStore,
         digester: ApiKeyDigester,
         *,
+        usage: KeyUsage | None = None,
         clock: Clock = utc_now,
-        touch_interval: timedelta = DEFAULT_TOUCH_INTERVAL,
     ) -> None:
         self._store = store
         self._digester = digester
+        self._usage = usage or KeyUsage(store)
         self._clock = clock
-        self._touch_interval = touch_interval
 
     async def create(
         self,
@@ -52,8 +51,14 @@ class KeyService:
         *,
         expires_in_days: int | None = None,
         created_by: str | None = None,
+        owner_id: str | None = None,
     ) -> IssuedApiKey:
-        """Raise ``InvalidInput`` for an unknown scope, a bad limit, name or lifetime."""
+        """Raise ``InvalidInput`` for an unknown scope, a bad limit, name or lifetime.
+
+        ``owner_id`` is the user instance the key belongs to (the creator's
+        ``Principal.user_id``); deleting that user revokes the key. Raise
+        ``UnknownUser`` when that user no longer exists.
+        """
         if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRES_IN_DAYS:
             raise InvalidInput(
                 f"expires_in_days must be between 1 and {MAX_EXPIRES_IN_DAYS}", "expires_in_days"
@@ -70,15 +75,17 @@ class KeyService:
             created_at=now,
             expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),
             created_by=created_by,
+            owner_id=owner_id,
         )
         await self._store.create_key(record)
         return IssuedApiKey(record=record, secret=secret)
 
     async def get(self, key_id: str) -> ApiKeyRecord | None:
-        return await self._store.get_key(key_id)
+        record = await self._store.get_key(key_id)
+        return None if record is None else self._usage.merged(record)
 
     async def list(self) -> list[ApiKeyRecord]:
-        return await self._store.list_keys()
+        return [self._usage.merged(record) for record in await self._store.list_keys()]
 
     async def revoke(self, key_id: str) -> bool:
         """``False`` when the key is unknown or already revoked."""
@@ -102,7 +109,5 @@ class KeyService:
             return None
         if record.expires_at is not None and record.expires_at <= now:
             return None
-        if record.last_used_at is None or now - record.last_used_at >= self._touch_interval:
-            await self._store.touch_key(record.id, now)
-            record = replace(record, last_used_at=now)
+        self._usage.record(record.id, now)
         return record

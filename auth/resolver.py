@@ -1,13 +1,15 @@
 """Turns a presented credential into a ``Principal``, or into nothing.
 
-Every check consults the store, so revocations (of a jti, a user, a key)
-hold on every worker from the next request on.
+Every check consults the store, so revocations (of a jti, a refresh family,
+a user, a key) hold on every worker from the next request on. An access token
+works only while its user instance exists and its refresh family (its login
+session, claim ``sid``) is live: logging out, a detected refresh-token reuse,
+or the family's end take its access tokens with it (RFC 7009 §2.1).
 """
 
 from __future__ import annotations
 
-import asyncio
-
+from auth.clock import Clock, utc_now
 from auth.key_service import KeyService
 from auth.principal import Principal
 from auth.store.base import CredentialStore
@@ -16,22 +18,33 @@ from auth.tokens import AccessTokenCodec, InvalidToken
 
 class PrincipalResolver:
     def __init__(
-        self, store: CredentialStore, access_tokens: AccessTokenCodec, keys: KeyService
+        self,
+        store: CredentialStore,
+        access_tokens: AccessTokenCodec,
+        keys: KeyService,
+        *,
+        clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self._access = access_tokens
         self._keys = keys
+        self._clock = clock
 
     async def from_access_token(self, token: str) -> Principal | None:
         try:
             claims = self._access.decode(token)
         except InvalidToken:
             return None
-        live, user = await asyncio.gather(
-            self._store.access_token_is_live(claims.token_id, claims.subject, claims.issued_at),
-            self._store.get_user(claims.subject),
+        if claims.user_id is None or claims.family_id is None:
+            return None
+        facts = await self._store.access_token_facts(
+            claims.token_id, claims.subject, claims.family_id
         )
-        if not live or user is None:
+        user, family = facts.user, facts.family
+        # The instance, not the name: a re-created user is somebody else.
+        if facts.revoked or user is None or user.user_id != claims.user_id:
+            return None
+        if family is None or family.user_id != user.user_id or not family.is_live(self._clock()):
             return None
         return Principal(
             subject=claims.subject,
@@ -39,6 +52,7 @@ class PrincipalResolver:
             # A token never grants more than its user holds now.
             scopes=claims.scopes & user.scopes,
             token_id=claims.token_id,
+            user_id=user.user_id,
         )
 
     async def from_api_key(self, secret: str) -> Principal | None:
@@ -46,5 +60,9 @@ class PrincipalResolver:
         if record is None:
             return None
         return Principal(
-            subject=record.id, kind="key", scopes=record.scopes, rate_limit=record.rate_limit
+            subject=record.id,
+            kind="key",
+            scopes=record.scopes,
+            rate_limit=record.rate_limit,
+            user_id=record.owner_id,
         )

@@ -16,7 +16,13 @@ from auth.clock import Clock, utc_now
 from auth.errors import InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType
 from auth.passwords import PasswordHasher
 from auth.refresh import RefreshTokenFamilies
-from auth.store.base import CredentialStore, SpendOutcome
+from auth.store.base import (
+    CredentialStore,
+    RefreshTokenRecord,
+    SpendOutcome,
+    UnknownUser,
+    UserRecord,
+)
 from auth.tokens import AccessTokenCodec, InvalidToken, format_scopes, parse_scopes
 from auth.validation import MAX_USERNAME_LENGTH
 
@@ -94,7 +100,10 @@ class TokenService:
         requested = parse_scopes(scope) or user.scopes
         if not requested <= user.scopes:
             raise InvalidScope("the requested scope exceeds what this user may have")
-        return await self._issue(user.username, requested, None)
+        try:
+            return await self._issue(user, requested, None)
+        except UnknownUser:  # deleted (or re-created) while the password was checked
+            raise InvalidGrant(BAD_CREDENTIALS) from None
 
     async def refresh_grant(self, refresh_token: str) -> TokenGrant:
         if len(refresh_token) > MAX_TOKEN_LENGTH:
@@ -112,13 +121,16 @@ class TokenService:
             )
         if spent.outcome is not SpendOutcome.SPENT or spent.record is None:
             raise InvalidGrant(REFRESH_REFUSED)
-        user = await self._store.get_user(spent.record.username)
-        if user is None:
-            await self._refresh.revoke_family(spent.record.family_id)
+        record = spent.record
+        user = await self._store.get_user(record.username)
+        if user is None or user.user_id != record.user_id:
+            await self._refresh.revoke_family(record.family_id)
             raise InvalidGrant(REFRESH_REFUSED)
-        return await self._issue(
-            user.username, spent.record.scopes & user.scopes, spent.record.family_id
-        )
+        try:
+            # Never more than the user holds now, whatever the family was granted.
+            return await self._issue(user, record.scopes & user.scopes, record)
+        except UnknownUser:  # deleted since the spend: the successor was refused
+            raise InvalidGrant(REFRESH_REFUSED) from None
 
     async def revoke(self, token: str, token_type_hint: str | None = None) -> None:
         """RFC 7009: make ``token`` useless; an unknown or malformed token is not an error."""
@@ -132,14 +144,26 @@ class TokenService:
                 return
 
     async def _issue(
-        self, username: str, scopes: frozenset[str], family_id: str | None
+        self, user: UserRecord, scopes: frozenset[str], spent: RefreshTokenRecord | None
     ) -> TokenGrant:
+        """A refresh token (a new family, or ``spent``'s successor) and an access token.
+
+        The refresh token is stored first: the store refuses it (``UnknownUser``)
+        when this instance of the user no longer exists, and then no token at
+        all leaves this method.
+        """
         now = self._clock()
-        access = self._access.issue(username, scopes, now=now)
-        if family_id is None:
-            refresh = await self._refresh.start(username, scopes, now)
+        if spent is None:
+            refresh = await self._refresh.start(user, scopes, now)
         else:
-            refresh = await self._refresh.continue_family(family_id, username, scopes, now)
+            refresh = await self._refresh.continue_family(spent, scopes, now)
+        access = self._access.issue(
+            user.username,
+            scopes,
+            now=now,
+            user_id=user.user_id,
+            family_id=refresh.record.family_id,
+        )
         return TokenGrant(
             access_token=access.token,
             expires_in=access.expires_in,

@@ -44,6 +44,10 @@ class AccessTokenClaims:
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    user_id: str | None = None
+    """Private claim ``uid``: the user instance (``sub`` names it, this tells it apart)."""
+    family_id: str | None = None
+    """Claim ``sid``: the refresh family (the login session) the token was issued in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +109,13 @@ class AccessTokenCodec:
         return claims.expires_at + timedelta(seconds=self._leeway)
 
     def issue(
-        self, subject: str, scopes: Iterable[str], *, now: datetime | None = None
+        self,
+        subject: str,
+        scopes: Iterable[str],
+        *,
+        now: datetime | None = None,
+        user_id: str | None = None,
+        family_id: str | None = None,
     ) -> IssuedAccessToken:
         issued_at = (now or datetime.now(UTC)).replace(microsecond=0)
         claims = AccessTokenClaims(
@@ -114,8 +124,10 @@ class AccessTokenCodec:
             token_id=secrets.token_urlsafe(16),
             issued_at=issued_at,
             expires_at=issued_at + timedelta(seconds=self._ttl_seconds),
+            user_id=user_id,
+            family_id=family_id,
         )
-        payload = {
+        payload: dict[str, Any] = {
             "iss": self._issuer,
             "aud": self._audience,
             "sub": claims.subject,
@@ -124,6 +136,10 @@ class AccessTokenCodec:
             "exp": int(claims.expires_at.timestamp()),
             "jti": claims.token_id,
         }
+        if user_id is not None:
+            payload["uid"] = user_id
+        if family_id is not None:
+            payload["sid"] = family_id
         token = jwt.encode(
             payload,
             self._signing_key.secret,
@@ -164,6 +180,10 @@ def _claims_from(payload: dict[str, Any]) -> AccessTokenClaims:
         raise InvalidToken("scope must be a string")
     if not (isinstance(token_id, str) and token_id):
         raise InvalidToken("jti must be a non-empty string")
+    user_id, family_id = payload.get("uid"), payload.get("sid")
+    for name, value in (("uid", user_id), ("sid", family_id)):
+        if not (value is None or (isinstance(value, str) and value)):
+            raise InvalidToken(f"{name} must be a non-empty string")
     try:
         issued_at = datetime.fromtimestamp(int(payload["iat"]), UTC)
         expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
@@ -175,4 +195,6 @@ def _claims_from(payload: dict[str, Any]) -> AccessTokenClaims:
         token_id=token_id,
         issued_at=issued_at,
         expires_at=expires_at,
+        user_id=user_id,
+        family_id=family_id,
     )

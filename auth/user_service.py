@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from auth import validation
 from auth.clock import Clock, utc_now
 from auth.passwords import PasswordHasher
-from auth.store.base import CredentialStore, UserRecord
+from auth.store.base import CredentialStore, UserRecord, new_user_id
 
 
 class UserService:
@@ -28,6 +28,7 @@ class UserService:
             ),
             scopes=validation.known_scopes(scopes),
             created_at=self._clock(),
+            user_id=new_user_id(),
         )
         await self._store.create_user(user)
         return user
@@ -42,5 +43,9 @@ class UserService:
         return await self._store.count_users()
 
     async def delete(self, username: str) -> bool:
-        """Their refresh families are revoked with them; their access tokens stop at once."""
-        return await self._store.delete_user(username)
+        """Their refresh families and the keys they own are revoked with them, at once.
+
+        A user created later under the same name is another instance (another
+        ``user_id``): nothing issued to this one ever works for it.
+        """
+        return await self._store.delete_user(username, self._clock())

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from app.admin.schemas import KeyCreate, UserCreate
 from app.errors import ApiError, field_error
 from auth.context import AuthContext
+from auth.dependencies import challenge
 from auth.errors import InvalidInput
 from auth.key_service import IssuedApiKey
 from auth.principal import Principal
-from auth.store.base import AlreadyExists, ApiKeyRecord, UserRecord
+from auth.store.base import AlreadyExists, ApiKeyRecord, UnknownUser, UserRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,16 @@ class AdminService:
                 body.rate_limit or self._default_rate_limit,
                 expires_in_days=body.expires_in_days,
                 created_by=self._actor.name,
+                owner_id=self._actor.principal.user_id,
             )
         except InvalidInput as exc:
             raise unprocessable(exc) from None
+        except UnknownUser:  # the acting user was deleted during this request
+            raise ApiError(
+                401,
+                "Invalid, expired or revoked credentials",
+                {"WWW-Authenticate": challenge("invalid_token")},
+            ) from None
         await self._audit("key.create", issued.record.id)
         return issued
 

@@ -36,13 +36,3 @@ def join_scopes(scopes: Iterable[str]) -> str:
 
 def split_scopes(value: str) -> frozenset[str]:
     return frozenset(value.split())
-
-
-def token_second(moment: datetime) -> int:
-    """The whole second of ``moment``: JWT ``iat`` has no finer resolution.
-
-    A user "predates" a token when created in its ``iat`` second or before:
-    ``token_second(user.created_at) <= token_second(issued_at)``, so a user
-    created at 12:00:00.7 accepts a token stamped ``iat`` = 12:00:00.
-    """
-    return to_micros(moment) // MICROS

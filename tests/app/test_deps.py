@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from app.services import Services
 from auth.context import AuthContext
 from auth.principal import Principal
 from auth.rate_limits import parse_rate_limit
-from auth.store.base import ApiKeyRecord
+from auth.store.base import AccessTokenFacts, ApiKeyRecord
 from auth.store.sqlite import SqliteCredentialStore
 from tests.app.conftest import make_settings
 from tests.auth.conftest import build_context
@@ -45,9 +44,9 @@ class CountingStore(SqliteCredentialStore):
         self.lookups += 1
         return await super().find_key_by_digest(secret_digest)
 
-    async def access_token_is_live(self, jti: str, username: str, issued_at: datetime) -> bool:
+    async def access_token_facts(self, jti: str, username: str, family_id: str) -> AccessTokenFacts:
         self.lookups += 1
-        return await super().access_token_is_live(jti, username, issued_at)
+        return await super().access_token_facts(jti, username, family_id)
 
 
 def _describe(principal: Principal) -> dict[str, Any]:
@@ -214,10 +213,15 @@ async def test_a_deleted_users_token_is_401(
 
 
 async def test_an_expired_token_is_401(context: AuthContext, client: httpx.AsyncClient) -> None:
-    from datetime import UTC, timedelta
+    from datetime import UTC, datetime, timedelta
 
+    predictor = await context.users.get("predictor")
+    assert predictor is not None
     stale = context.access_tokens.issue(
-        "predictor", {"predict"}, now=datetime.now(UTC) - timedelta(hours=1)
+        "predictor",
+        {"predict"},
+        now=datetime.now(UTC) - timedelta(hours=1),
+        user_id=predictor.user_id,
     )
     response = await client.post("/v1/predict", headers={"Authorization": f"Bearer {stale.token}"})
     assert response.status_code == 401

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -49,18 +50,39 @@ def clock() -> SteppingClock:
     return SteppingClock()
 
 
+StoreOpener = Callable[[], Awaitable[CredentialStore]]
+
+
 @pytest.fixture(params=STORE_KINDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CredentialStore]:
+async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreOpener]:
+    """Opens stores of each adapter in turn on one real, empty backend (closed at the end).
+
+    Two stores opened here are two processes' views of the same data: two
+    SQLite connections to one file, or two Redis clients of one server.
+    """
+    opened: list[tuple[CredentialStore, Redis | None]] = []
+    url = None if request.param == "sqlite" else request.getfixturevalue("redis_url")
+
+    async def opener() -> CredentialStore:
+        if url is None:
+            sqlite_store = SqliteCredentialStore(tmp_path / "state" / "auth.sqlite3")
+            opened.append((sqlite_store, None))
+            return sqlite_store
+        client = Redis.from_url(url, decode_responses=request.param == "redis-decoded")
+        opened.append((RedisCredentialStore(client), client))
+        return opened[-1][0]
+
+    yield opener
+    for opened_store, client in reversed(opened):
+        await opened_store.close()
+        if client is not None:
+            await client.aclose()
+
+
+@pytest.fixture
+async def store(open_store: StoreOpener) -> CredentialStore:
     """Each adapter in turn, empty, on a real backend."""
-    if request.param == "sqlite":
-        sqlite_store = SqliteCredentialStore(tmp_path / "state" / "auth.sqlite3")
-        yield sqlite_store
-        await sqlite_store.close()
-        return
-    url = request.getfixturevalue("redis_url")
-    client = Redis.from_url(url, decode_responses=request.param == "redis-decoded")
-    yield RedisCredentialStore(client)
-    await client.aclose()
+    return await open_store()
 
 
 def build_context(
@@ -68,8 +90,9 @@ def build_context(
     *,
     hasher: PasswordHasher | None = None,
     clock: SteppingClock | None = None,
+    **options: Any,
 ) -> AuthContext:
-    """A real context on ``store`` with fresh random secrets."""
+    """A real context on ``store`` with fresh random secrets; ``options`` go to ``AuthContext``."""
     return AuthContext(
         store,
         signing_keys=[("test-key-1", secrets.token_urlsafe(48))],
@@ -81,6 +104,7 @@ def build_context(
         api_key_pepper=secrets.token_hex(32),
         password_hasher=hasher or cheap_hasher(),
         clock=clock or SteppingClock(),
+        **options,
     )
 
 

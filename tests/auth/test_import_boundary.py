@@ -23,7 +23,7 @@ def _imported_modules(path: Path) -> set[str]:
 def test_no_module_under_auth_imports_app() -> None:
     modules = sorted(AUTH_ROOT.rglob("*.py"))
     assert AUTH_ROOT / "dependencies.py" in modules
-    assert AUTH_ROOT / "store" / "sqlite.py" in modules
+    assert AUTH_ROOT / "store" / "sqlite" / "__init__.py" in modules
     offenders = {
         str(path.relative_to(AUTH_ROOT)): sorted(
             name for name in _imported_modules(path) if name == "app" or name.startswith("app.")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from auth.context import AuthContext
 from auth.errors import InvalidInput
+from auth.store.base import UnknownUser
 from auth.store.sqlite import SqliteCredentialStore
 from tests.auth.conftest import SteppingClock, build_context
 
@@ -46,6 +46,29 @@ async def test_a_key_authenticates_as_itself(context: AuthContext) -> None:
         frozenset({"predict", "admin"}),
         "5/second",
     )
+
+
+async def test_a_key_belongs_to_the_user_that_made_it_and_dies_with_it(
+    context: AuthContext,
+) -> None:
+    """Made by a user, or by a key of that user: deleting the user revokes both at once."""
+    await context.users.create("ops", "a long enough passphrase", ["admin", "predict"])
+    ops = await context.users.get("ops")
+    assert ops is not None
+    by_user = await context.keys.create("k", ["admin"], "5/second", owner_id=ops.user_id)
+    acting_key = await context.principals.from_api_key(by_user.secret)
+    assert acting_key is not None
+    assert acting_key.user_id == ops.user_id
+    by_key = await context.keys.create("k2", ["predict"], "5/second", owner_id=acting_key.user_id)
+    unowned = await context.keys.create("k3", ["predict"], "5/second")
+
+    assert await context.users.delete("ops") is True
+
+    for dead in (by_user, by_key):
+        assert await context.principals.from_api_key(dead.secret) is None
+    assert await context.principals.from_api_key(unowned.secret) is not None
+    with pytest.raises(UnknownUser):
+        await context.keys.create("late", ["predict"], "5/second", owner_id=ops.user_id)
 
 
 async def test_revoke_works_at_once(context: AuthContext) -> None:
@@ -89,31 +112,6 @@ async def test_a_well_formed_key_from_another_server_is_refused(context: AuthCon
     from auth.api_keys import generate_api_key
 
     assert await context.principals.from_api_key(generate_api_key()) is None
-
-
-async def test_last_used_is_written_at_most_once_a_minute(
-    context: AuthContext, clock: SteppingClock
-) -> None:
-    issued = await context.keys.create("k", ["predict"], "100/minute")
-    key_id = issued.record.id
-
-    async def last_used() -> datetime | None:
-        record = await context.keys.get(key_id)
-        assert record is not None
-        return record.last_used_at
-
-    assert await last_used() is None
-    await context.principals.from_api_key(issued.secret)
-    first = await last_used()
-    assert first is not None
-    clock.advance(seconds=30)
-    await context.principals.from_api_key(issued.secret)
-    assert await last_used() == first
-    clock.advance(seconds=31)
-    await context.principals.from_api_key(issued.secret)
-    later = await last_used()
-    assert later is not None
-    assert later > first
 
 
 async def test_a_typo_is_refused_before_any_store_lookup(tmp_path: Path) -> None:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 
 from auth.context import AuthContext
 from auth.errors import InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType
 from auth.passwords import PasswordHasher
 from auth.refresh import refresh_token_digest
-from auth.store.base import CredentialStore, SpendOutcome
+from auth.store.base import CredentialStore, FamilyRecord, SpendOutcome, UserRecord
 from auth.token_service import BAD_CREDENTIALS
-from tests.auth.conftest import build_context
+from tests.auth.conftest import SteppingClock, build_context
 
 pytestmark = pytest.mark.anyio
 
@@ -102,6 +103,48 @@ async def test_refresh_grant_rotates(context: AuthContext, alice: str) -> None:
     assert third.scope == "admin predict"
 
 
+async def family_of(context: AuthContext, access_token: str) -> FamilyRecord:
+    """The family named by the token's ``sid`` (read unverified: the clock runs ahead)."""
+    claims = jwt.decode(access_token, options={"verify_signature": False})
+    family = (await context.store.access_token_facts("j", claims["sub"], claims["sid"])).family
+    assert family is not None
+    return family
+
+
+async def test_refreshing_slides_no_further_than_the_logins_absolute_end(
+    store: CredentialStore, clock: SteppingClock
+) -> None:
+    context = build_context(store, clock=clock, refresh_family_max_seconds=30 * 86_400)
+    await context.users.create("alice", PASSWORD, {"predict"})
+    login = clock()
+    grant = await context.tokens.password_grant("alice", PASSWORD)
+    ends_at = (await family_of(context, grant.access_token)).ends_at
+    assert abs(ends_at - (login + timedelta(days=30))) < timedelta(seconds=1)
+    clock.advance(days=13)
+    grant = await context.tokens.refresh_grant(grant.refresh_token)
+    clock.advance(days=13)
+    # Day 26: the new refresh token lasts to the login's end, 4 days away, not 14.
+    grant = await context.tokens.refresh_grant(grant.refresh_token)
+    assert (await family_of(context, grant.access_token)).expires_at == ends_at
+    clock.advance(days=4)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(grant.refresh_token)
+
+
+async def test_a_logins_access_tokens_end_with_it(
+    store: CredentialStore, clock: SteppingClock
+) -> None:
+    """A login of 10 minutes, an access token of 15: the token stops after 10."""
+    context = build_context(store, clock=clock, refresh_family_max_seconds=600)
+    await context.users.create("alice", PASSWORD, {"predict"})
+    grant = await context.tokens.password_grant("alice", PASSWORD)
+    assert await context.principals.from_access_token(grant.access_token) is not None
+    clock.advance(minutes=9, seconds=59)
+    assert await context.principals.from_access_token(grant.access_token) is not None
+    clock.advance(seconds=2)
+    assert await context.principals.from_access_token(grant.access_token) is None
+
+
 async def test_reusing_a_refresh_token_kills_the_family(context: AuthContext, alice: str) -> None:
     first = await context.tokens.password_grant(alice, PASSWORD)
     second = await context.tokens.refresh_grant(first.refresh_token)
@@ -180,6 +223,45 @@ async def test_revoking_a_refresh_token_kills_its_family(
     assert spent.outcome is SpendOutcome.INVALID
 
 
+@pytest.mark.parametrize("hint", [None, "refresh_token"])
+async def test_logging_out_ends_the_sessions_access_tokens_too(
+    context: AuthContext, alice: str, hint: str | None
+) -> None:
+    """RFC 7009 §2.1: revoking a refresh token revokes the access tokens of its family."""
+    laptop = await context.tokens.password_grant(alice, PASSWORD)
+    refreshed = await context.tokens.refresh_grant(laptop.refresh_token)
+    phone = await context.tokens.password_grant(alice, PASSWORD)
+    await context.tokens.revoke(refreshed.refresh_token, hint)
+    for ended in (laptop.access_token, refreshed.access_token):
+        assert await context.principals.from_access_token(ended) is None
+    assert await context.principals.from_access_token(phone.access_token) is not None
+
+
+async def test_a_detected_reuse_ends_the_familys_access_tokens(
+    context: AuthContext, alice: str
+) -> None:
+    first = await context.tokens.password_grant(alice, PASSWORD)
+    thief = await context.tokens.refresh_grant(first.refresh_token)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(first.refresh_token)  # the victim's replay
+    for ended in (first.access_token, thief.access_token):
+        assert await context.principals.from_access_token(ended) is None
+
+
+async def test_an_access_token_outside_any_family_is_refused(
+    context: AuthContext, alice: str
+) -> None:
+    user = await context.users.get(alice)
+    assert user is not None
+    for claims in ({}, {"user_id": user.user_id}, {"family_id": "made-up"}):
+        token = context.access_tokens.issue(alice, {"predict"}, **claims).token
+        assert await context.principals.from_access_token(token) is None
+    forged_family = context.access_tokens.issue(
+        alice, {"predict"}, user_id=user.user_id, family_id="made-up"
+    ).token
+    assert await context.principals.from_access_token(forged_family) is None
+
+
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "x" * 10_000])
 async def test_revoking_garbage_is_not_an_error(context: AuthContext, token: str) -> None:
     await context.tokens.revoke(token)
@@ -196,9 +278,54 @@ async def test_deleting_a_user_kills_their_tokens(context: AuthContext, alice: s
 async def test_a_recreated_user_does_not_revive_old_tokens(
     context: AuthContext, alice: str
 ) -> None:
+    """Deleted and re-created within the same second: the old tokens stay dead."""
     grant = await context.tokens.password_grant(alice, PASSWORD)
     await context.users.delete(alice)
-    await context.users.create(alice, "another passphrase", {"predict"})
+    await context.users.create(alice, "another passphrase", {"predict", "admin"})
+    assert await context.principals.from_access_token(grant.access_token) is None
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(grant.refresh_token)
+    fresh = await context.tokens.password_grant(alice, "another passphrase")
+    assert await context.principals.from_access_token(fresh.access_token) is not None
+
+
+def delete_right_after_reading(
+    monkeypatch: pytest.MonkeyPatch, context: AuthContext, *, recreate: bool
+) -> None:
+    """The store's next user read is followed at once by the user's deletion.
+
+    That is the admin's DELETE landing while a grant is in flight (between
+    reading the user and storing the refresh token), deterministically.
+    """
+    read = context.store.get_user
+
+    async def read_then_lose(username: str) -> UserRecord | None:
+        monkeypatch.setattr(context.store, "get_user", read)
+        user = await read(username)
+        await context.users.delete(username)
+        if recreate:
+            await context.users.create(username, PASSWORD, {"predict", "admin"})
+        return user
+
+    monkeypatch.setattr(context.store, "get_user", read_then_lose)
+
+
+@pytest.mark.parametrize("recreate", [False, True])
+async def test_a_login_racing_the_users_deletion_gets_nothing(
+    context: AuthContext, alice: str, monkeypatch: pytest.MonkeyPatch, recreate: bool
+) -> None:
+    delete_right_after_reading(monkeypatch, context, recreate=recreate)
+    with pytest.raises(InvalidGrant) as refused:
+        await context.tokens.password_grant(alice, PASSWORD)
+    assert refused.value.description == BAD_CREDENTIALS
+
+
+@pytest.mark.parametrize("recreate", [False, True])
+async def test_a_refresh_racing_the_users_deletion_gets_nothing(
+    context: AuthContext, alice: str, monkeypatch: pytest.MonkeyPatch, recreate: bool
+) -> None:
+    grant = await context.tokens.password_grant(alice, PASSWORD)
+    delete_right_after_reading(monkeypatch, context, recreate=recreate)
     with pytest.raises(InvalidGrant):
         await context.tokens.refresh_grant(grant.refresh_token)
 

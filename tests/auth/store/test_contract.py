@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 
 from auth.store.base import (
+    AccessTokenFacts,
     AlreadyExists,
     ApiKeyRecord,
     AuditEvent,
     CredentialStore,
+    FamilyRecord,
     RefreshTokenRecord,
     SpendOutcome,
+    UnknownUser,
     UserRecord,
 )
 from auth.store.redis import RedisCredentialStore
@@ -29,12 +32,13 @@ pytestmark = pytest.mark.anyio
 NOW = datetime.now(UTC)
 
 
-def user(name: str = "alice", created_at: datetime | None = None) -> UserRecord:
+def user(name: str = "alice", user_id: str | None = None) -> UserRecord:
     return UserRecord(
         username=name,
         password_hash=f"$argon2id$v=19$m=8,t=1,p=1$fake-hash-of-{name}",
         scopes=frozenset({"predict"}),
-        created_at=created_at or NOW.replace(microsecond=123_456),
+        created_at=NOW.replace(microsecond=123_456),
+        user_id=user_id or f"id-of-{name}",
     )
 
 
@@ -54,12 +58,15 @@ def key(key_id: str = "k1", **changes: Any) -> ApiKeyRecord:
 def refresh(
     family_id: str = "fam-1", username: str = "alice", **changes: Any
 ) -> RefreshTokenRecord:
+    """A token of ``username``, bound to the instance ``user(username)`` creates."""
     record = RefreshTokenRecord(
         digest=secrets.token_hex(32),
         family_id=family_id,
+        user_id=f"id-of-{username}",
         username=username,
         scopes=frozenset({"predict"}),
         expires_at=NOW + timedelta(days=14),
+        family_ends_at=NOW + timedelta(days=30),
     )
     return replace(record, **changes)
 
@@ -96,10 +103,10 @@ async def test_list_and_count_users(store: CredentialStore) -> None:
 
 async def test_delete_user(store: CredentialStore) -> None:
     await store.create_user(user())
-    assert await store.delete_user("alice") is True
+    assert await store.delete_user("alice", NOW) is True
     assert await store.get_user("alice") is None
     assert await store.count_users() == 0
-    assert await store.delete_user("alice") is False
+    assert await store.delete_user("alice", NOW) is False
 
 
 async def test_delete_user_revokes_every_refresh_family(store: CredentialStore) -> None:
@@ -110,66 +117,104 @@ async def test_delete_user_revokes_every_refresh_family(store: CredentialStore) 
     for token in (first, second, bobs):
         await store.add_refresh_token(token)
 
-    await store.delete_user("alice")
+    await store.delete_user("alice", NOW)
 
     assert (await store.spend_refresh_token(first.digest, NOW)).outcome is SpendOutcome.INVALID
     assert (await store.spend_refresh_token(second.digest, NOW)).outcome is SpendOutcome.INVALID
     assert (await store.spend_refresh_token(bobs.digest, NOW)).outcome is SpendOutcome.SPENT
 
 
-async def test_delete_user_kills_their_access_tokens(store: CredentialStore) -> None:
+async def test_access_token_facts_name_the_user_and_the_jti(store: CredentialStore) -> None:
+    alice = user()
+    await store.create_user(alice)
+    await store.revoke_access_token("jti-revoked", NOW + timedelta(minutes=15))
+    assert await store.access_token_facts("jti-1", "alice", "fam") == AccessTokenFacts(
+        False, alice, None
+    )
+    assert (await store.access_token_facts("jti-revoked", "alice", "fam")).revoked is True
+    assert await store.access_token_facts("jti-1", "nobody", "fam") == AccessTokenFacts(
+        False, None, None
+    )
+
+
+async def test_delete_user_leaves_no_user_for_their_tokens(store: CredentialStore) -> None:
     await store.create_user(user())
-    issued_at = NOW + timedelta(seconds=1)
-    assert await store.access_token_is_live("jti-1", "alice", issued_at) is True
-    await store.delete_user("alice")
-    assert await store.access_token_is_live("jti-1", "alice", issued_at) is False
+    await store.delete_user("alice", NOW)
+    assert (await store.access_token_facts("jti-1", "alice", "fam")).user is None
 
 
-async def test_a_recreated_user_does_not_inherit_old_tokens(store: CredentialStore) -> None:
-    old_token_issued_at = NOW - timedelta(minutes=5)
-    await store.create_user(user(created_at=NOW - timedelta(hours=1)))
-    assert await store.access_token_is_live("old", "alice", old_token_issued_at) is True
-    await store.delete_user("alice")
-    await store.create_user(user(created_at=NOW))
-    assert await store.access_token_is_live("old", "alice", old_token_issued_at) is False
+async def test_a_recreated_user_is_another_instance(store: CredentialStore) -> None:
+    """Same name, same second: the id alone tells the two apart."""
+    await store.create_user(user(user_id="first"))
+    await store.delete_user("alice", NOW)
+    await store.create_user(user(user_id="second"))
+    facts = await store.access_token_facts("jti", "alice", "fam")
+    assert facts.user is not None
+    assert facts.user.user_id == "second"
 
 
-async def test_a_token_stamped_in_the_users_creation_second_is_live(
+async def test_create_user_refuses_a_taken_user_id(store: CredentialStore) -> None:
+    await store.create_user(user("alice", user_id="same"))
+    with pytest.raises(AlreadyExists):
+        await store.create_user(user("bob", user_id="same"))
+
+
+# refresh families bound to a user instance
+
+
+async def test_a_family_for_a_missing_user_is_refused_by_the_write(
     store: CredentialStore,
 ) -> None:
-    created_at = NOW.replace(microsecond=900_000)
-    await store.create_user(user(created_at=created_at))
-    same_second = created_at.replace(microsecond=0)
-    assert await store.access_token_is_live("j", "alice", same_second) is True
-    previous_second = same_second - timedelta(seconds=1)
-    assert await store.access_token_is_live("j", "alice", previous_second) is False
+    with pytest.raises(UnknownUser):
+        await store.add_refresh_token(refresh(username="ghost"))
+    await store.create_user(user(user_id="first"))
+    await store.delete_user("alice", NOW)
+    await store.create_user(user(user_id="second"))
+    # A login that read the first alice must not start a family for the second.
+    with pytest.raises(UnknownUser):
+        await store.add_refresh_token(refresh(user_id="first"))
 
 
-# access-token revocation
-
-
-async def test_revoked_jti_is_not_live_and_others_are(store: CredentialStore) -> None:
+async def test_a_successor_for_a_deleted_user_is_refused(store: CredentialStore) -> None:
     await store.create_user(user())
-    issued_at = NOW + timedelta(seconds=1)
-    await store.revoke_access_token("jti-revoked", NOW + timedelta(minutes=15))
-    assert await store.access_token_is_live("jti-revoked", "alice", issued_at) is False
-    assert await store.access_token_is_live("jti-other", "alice", issued_at) is True
+    first = refresh()
+    await store.add_refresh_token(first)
+    assert (await store.spend_refresh_token(first.digest, NOW)).outcome is SpendOutcome.SPENT
+    await store.delete_user("alice", NOW)
+    with pytest.raises(UnknownUser):
+        await store.add_refresh_token(refresh())
 
 
-async def test_unknown_user_is_not_live(store: CredentialStore) -> None:
-    assert await store.access_token_is_live("jti", "nobody", NOW) is False
+async def test_a_family_cannot_change_hands(store: CredentialStore) -> None:
+    await store.create_user(user())
+    await store.create_user(user("bob"))
+    await store.add_refresh_token(refresh("fam-1"))
+    with pytest.raises(AlreadyExists):
+        await store.add_refresh_token(refresh("fam-1", username="bob"))
+
+
+async def test_spending_checks_the_user_instance(store: CredentialStore) -> None:
+    """A family the deletion missed (written by an older version) still dies with its user."""
+    await store.create_user(user(user_id="first"))
+    token = refresh(user_id="first")
+    await store.add_refresh_token(token)
+    await store.delete_user("alice", NOW)
+    await store.create_user(user(user_id="second"))
+    assert (await store.spend_refresh_token(token.digest, NOW)).outcome is SpendOutcome.INVALID
 
 
 # API keys
 
 
 async def test_key_round_trip_by_id_and_by_digest(store: CredentialStore) -> None:
+    await store.create_user(user())
     plain = key("k1")
     full = key(
         "k2",
         expires_at=NOW + timedelta(days=30),
         last_used_at=NOW - timedelta(minutes=3),
-        created_by="alice",
+        created_by="user:alice",
+        owner_id="id-of-alice",
     )
     await store.create_key(plain)
     await store.create_key(full)
@@ -232,21 +277,76 @@ async def test_rotate_refuses_unknown_and_revoked_keys(store: CredentialStore) -
     assert still.secret_digest == record.secret_digest
 
 
-async def test_touch_key(store: CredentialStore) -> None:
-    await store.create_key(key())
-    at = NOW.replace(microsecond=42)
-    await store.touch_key("k1", at)
-    touched = await store.get_key("k1")
-    assert touched is not None
-    assert touched.last_used_at == at
-    await store.touch_key("ghost", at)
+async def test_a_key_for_a_missing_owner_is_refused_by_the_write(
+    store: CredentialStore,
+) -> None:
+    with pytest.raises(UnknownUser):
+        await store.create_key(key("k1", owner_id="id-of-ghost"))
+    assert await store.list_keys() == []
+
+
+async def test_deleting_a_user_revokes_the_keys_it_owns(store: CredentialStore) -> None:
+    await store.create_user(user())
+    await store.create_user(user("bob"))
+    owned, already = key("owned", owner_id="id-of-alice"), key("already", owner_id="id-of-alice")
+    bobs, nobodys = key("bobs", owner_id="id-of-bob"), key("nobodys")
+    for record in (owned, already, bobs, nobodys):
+        await store.create_key(record)
+    earlier = NOW - timedelta(days=1)
+    await store.revoke_key("already", earlier)
+    assert await store.get_key("owned") == owned
+    at = NOW.replace(microsecond=77)
+
+    await store.delete_user("alice", at)
+
+    revoked = {k.id: k.revoked_at for k in await store.list_keys()}
+    assert revoked == {"owned": at, "already": earlier, "bobs": None, "nobodys": None}
+    found = await store.find_key_by_digest(owned.secret_digest)
+    assert found is not None
+    assert found.revoked_at == at
+
+
+async def test_a_recreated_user_owns_none_of_the_old_keys(store: CredentialStore) -> None:
+    await store.create_user(user(user_id="first"))
+    await store.create_key(key("old", owner_id="first"))
+    await store.delete_user("alice", NOW)
+    await store.create_user(user(user_id="second"))
+    await store.create_key(key("new", owner_id="second"))
+    await store.delete_user("alice", NOW)
+    old = await store.get_key("old")
+    assert old is not None
+    assert old.revoked_at == NOW
+    with pytest.raises(UnknownUser):
+        await store.create_key(key("late", owner_id="first"))
+
+
+async def test_touch_keys_records_the_latest_use_of_each(store: CredentialStore) -> None:
+    for key_id in ("k1", "k2"):
+        await store.create_key(key(key_id))
+    early, late = NOW.replace(microsecond=42), NOW.replace(microsecond=43)
+    await store.touch_keys({"k1": late, "k2": early, "ghost": late})
+    # Another worker flushing an older use afterwards changes nothing.
+    await store.touch_keys({"k1": early})
+    await store.touch_keys({})
+    used = {k.id: k.last_used_at for k in await store.list_keys()}
+    assert used == {"k1": late, "k2": early}
     assert await store.get_key("ghost") is None
 
 
 # refresh-token families
 
 
-async def test_spend_then_spend_again_revokes_the_family(store: CredentialStore) -> None:
+@pytest.fixture
+async def alice(store: CredentialStore) -> UserRecord:
+    """Refresh tokens belong to a user instance that exists."""
+    record = user()
+    await store.create_user(record)
+    return record
+
+
+async def test_spend_then_spend_again_revokes_the_family(
+    store: CredentialStore, alice: UserRecord
+) -> None:
     first = refresh()
     await store.add_refresh_token(first)
 
@@ -262,20 +362,20 @@ async def test_spend_then_spend_again_revokes_the_family(store: CredentialStore)
     assert (await store.spend_refresh_token(successor.digest, NOW)).outcome is SpendOutcome.INVALID
 
 
-async def test_unknown_refresh_token_is_invalid(store: CredentialStore) -> None:
+async def test_unknown_refresh_token_is_invalid(store: CredentialStore, alice: UserRecord) -> None:
     result = await store.spend_refresh_token("f" * 64, NOW)
     assert result.outcome is SpendOutcome.INVALID
     assert result.record is None
 
 
-async def test_expired_refresh_token_is_invalid(store: CredentialStore) -> None:
+async def test_expired_refresh_token_is_invalid(store: CredentialStore, alice: UserRecord) -> None:
     token = refresh(expires_at=NOW + timedelta(hours=1))
     await store.add_refresh_token(token)
     later = NOW + timedelta(hours=1, seconds=1)
     assert (await store.spend_refresh_token(token.digest, later)).outcome is SpendOutcome.INVALID
 
 
-async def test_revoke_refresh_family(store: CredentialStore) -> None:
+async def test_revoke_refresh_family(store: CredentialStore, alice: UserRecord) -> None:
     mine, other = refresh("fam-1"), refresh("fam-2")
     await store.add_refresh_token(mine)
     await store.add_refresh_token(other)
@@ -285,7 +385,9 @@ async def test_revoke_refresh_family(store: CredentialStore) -> None:
     assert (await store.spend_refresh_token(other.digest, NOW)).outcome is SpendOutcome.SPENT
 
 
-async def test_a_successor_added_after_revocation_stays_dead(store: CredentialStore) -> None:
+async def test_a_successor_added_after_revocation_stays_dead(
+    store: CredentialStore, alice: UserRecord
+) -> None:
     """A grant that spent a token just before the family was revoked cannot revive it."""
     first = refresh()
     await store.add_refresh_token(first)
@@ -296,7 +398,9 @@ async def test_a_successor_added_after_revocation_stays_dead(store: CredentialSt
     assert (await store.spend_refresh_token(late.digest, NOW)).outcome is SpendOutcome.INVALID
 
 
-async def test_two_concurrent_spends_of_one_token_spend_it_once(store: CredentialStore) -> None:
+async def test_two_concurrent_spends_of_one_token_spend_it_once(
+    store: CredentialStore, alice: UserRecord
+) -> None:
     token = refresh()
     await store.add_refresh_token(token)
     results = await asyncio.gather(
@@ -305,13 +409,78 @@ async def test_two_concurrent_spends_of_one_token_spend_it_once(store: Credentia
     assert Counter(r.outcome for r in results) == {SpendOutcome.SPENT: 1, SpendOutcome.REUSED: 1}
 
 
-async def test_many_concurrent_spends_spend_it_once(store: CredentialStore) -> None:
+async def test_many_concurrent_spends_spend_it_once(
+    store: CredentialStore, alice: UserRecord
+) -> None:
     token = refresh()
     await store.add_refresh_token(token)
     results = await asyncio.gather(
         *(store.spend_refresh_token(token.digest, NOW) for _ in range(20))
     )
     assert Counter(r.outcome for r in results)[SpendOutcome.SPENT] == 1
+
+
+async def family_of(store: CredentialStore, token: RefreshTokenRecord) -> FamilyRecord | None:
+    return (await store.access_token_facts("jti", token.username, token.family_id)).family
+
+
+async def test_a_family_is_known_with_its_owner_and_expiry(
+    store: CredentialStore, alice: UserRecord
+) -> None:
+    first = refresh(expires_at=NOW + timedelta(days=1))
+    await store.add_refresh_token(first)
+    assert await family_of(store, first) == FamilyRecord(
+        "fam-1", alice.user_id, False, first.expires_at, first.family_ends_at
+    )
+    later = refresh(expires_at=NOW + timedelta(days=2))
+    await store.add_refresh_token(later)
+    family = await family_of(store, first)
+    assert family is not None
+    assert family.expires_at == later.expires_at
+    assert family.is_live(NOW)
+    assert not family.is_live(later.expires_at)
+
+
+async def test_a_family_ends_at_its_absolute_end(store: CredentialStore, alice: UserRecord) -> None:
+    """The end is fixed by the first token; no later token moves it, and the store enforces it."""
+    ends_at = NOW + timedelta(days=30)
+    first = refresh(family_ends_at=ends_at)
+    await store.add_refresh_token(first)
+    late = refresh(expires_at=NOW + timedelta(days=40), family_ends_at=NOW + timedelta(days=90))
+    await store.add_refresh_token(late)
+    family = await family_of(store, late)
+    assert family is not None
+    assert family.ends_at == ends_at
+    assert family.is_live(ends_at - timedelta(seconds=1))
+    assert not family.is_live(ends_at)
+    spent = await store.spend_refresh_token(late.digest, ends_at - timedelta(seconds=1))
+    assert spent.record is not None
+    assert spent.record.family_ends_at == ends_at
+    after_the_end = await store.spend_refresh_token(first.digest, ends_at)
+    assert after_the_end.outcome is SpendOutcome.INVALID
+
+
+@pytest.mark.parametrize("ending", ["revoke", "reuse", "delete_user"])
+async def test_every_ending_of_a_family_shows_in_its_facts(
+    store: CredentialStore, alice: UserRecord, ending: str
+) -> None:
+    """Access tokens of the family are refused on these facts (RFC 7009 §2.1)."""
+    token, other = refresh("fam-1"), refresh("fam-2")
+    await store.add_refresh_token(token)
+    await store.add_refresh_token(other)
+    if ending == "revoke":
+        await store.revoke_refresh_family("fam-1")
+    elif ending == "reuse":
+        await store.spend_refresh_token(token.digest, NOW)
+        await store.spend_refresh_token(token.digest, NOW)
+    else:
+        await store.delete_user("alice", NOW)
+    family = await family_of(store, token)
+    assert family is None or family.revoked
+    if ending != "delete_user":
+        survivor = await family_of(store, other)
+        assert survivor is not None
+        assert not survivor.revoked
 
 
 # audit
@@ -356,9 +525,10 @@ def test_this_suite_covers_every_protocol_method() -> None:
         "ping", "close",
         "create_user", "get_user", "list_users", "count_users", "delete_user",
         "create_key", "get_key", "find_key_by_digest", "list_keys", "revoke_key", "rotate_key",
-        "touch_key",
+        "touch_keys",
         "add_refresh_token", "spend_refresh_token", "revoke_refresh_family",
-        "revoke_access_token", "access_token_is_live",
+        "revoke_access_token", "access_token_facts",
+        "follow_changes",  # in test_changes.py
         "append_audit", "list_audit",
     }  # fmt: skip
     assert set(PROTOCOL_METHODS) == covered

@@ -37,6 +37,22 @@ async def test_every_key_carries_the_prefix(client: Redis) -> None:
     assert all(name.startswith(b"tenant-a:") for name in names)
 
 
+async def test_a_user_stored_without_an_id_gets_one_once(client: Redis) -> None:
+    """Users written before users had ids keep working, each with one stable id."""
+    await client.hset(
+        "hapi:user:old", mapping={"password_hash": "h", "scopes": "predict", "created_at": "1"}
+    )
+    await client.sadd("hapi:users", "old")
+    store = RedisCredentialStore(client)
+    first = await store.get_user("old")
+    assert first is not None
+    assert first.user_id
+    assert [u.user_id for u in await store.list_users()] == [first.user_id]
+    assert await client.get(f"hapi:user-id:{first.user_id}") == b"old"
+    assert await store.delete_user("old", datetime.now(UTC)) is True
+    assert await client.exists(f"hapi:user-id:{first.user_id}") == 0
+
+
 async def test_two_prefixes_do_not_see_each_other(client: Redis) -> None:
     await RedisCredentialStore(client, key_prefix="a:").create_user(user())
     assert await RedisCredentialStore(client, key_prefix="b:").get_user("alice") is None
@@ -51,12 +67,13 @@ async def test_a_revoked_jti_expires_with_its_token(client: Redis) -> None:
 
 async def test_refresh_tokens_and_families_expire(client: Redis) -> None:
     store = RedisCredentialStore(client)
+    await store.create_user(user())
     token = refresh(expires_at=datetime.now(UTC) + timedelta(hours=1))
     await store.add_refresh_token(token)
     for name in (
         f"hapi:refresh:{token.digest}",
         f"hapi:family:{token.family_id}",
-        f"hapi:user-families:{token.username}",
+        f"hapi:user-families:{token.user_id}",
     ):
         assert 3_590_000 < await client.pttl(name) <= 3_600_000
 
@@ -75,6 +92,7 @@ async def test_scripts_survive_a_server_restart(redis_server: RedisServer, redis
     client = Redis.from_url(redis_url, retry=Retry(NoBackoff(), 1))
     try:
         store = RedisCredentialStore(client)
+        await store.create_user(user())
         await store.add_refresh_token(refresh())
         redis_server.restart()
         token = refresh()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from auth.store.base import SpendOutcome
 from auth.store.sqlite import SqliteCredentialStore
-from auth.store.sqlite_thread import SqliteThread
+from auth.store.sqlite.thread import SqliteThread
 
 pytestmark = pytest.mark.anyio
 
@@ -85,3 +87,73 @@ async def test_expired_revocations_are_pruned(tmp_path: Path) -> None:
     )
     await store.close()
     assert rows == [("current",)]
+
+
+FIRST_LAYOUT = """
+CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL,
+                    scopes TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL,
+    secret_digest TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, rate_limit TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires_at INTEGER, last_used_at INTEGER,
+    revoked_at INTEGER, created_by TEXT);
+CREATE TABLE refresh_families (family_id TEXT PRIMARY KEY, username TEXT NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL);
+CREATE TABLE refresh_tokens (digest TEXT PRIMARY KEY, family_id TEXT NOT NULL,
+    username TEXT NOT NULL, scopes TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    spent_at INTEGER);
+INSERT INTO users VALUES ('alice', 'hash-a', 'predict', 1), ('bob', 'hash-b', 'admin', 2);
+INSERT INTO api_keys VALUES ('k1', 'ci', 'hpk_AbC1', 'digest-k1', 'predict', '10/minute', 3,
+                             NULL, NULL, NULL, 'user:alice');
+INSERT INTO refresh_families VALUES ('fam', 'alice', 0, 99999999999999999);
+INSERT INTO refresh_tokens VALUES ('digest', 'fam', 'alice', 'predict', 99999999999999999, NULL);
+"""
+
+
+async def test_a_file_of_the_first_layout_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Users keep their accounts and get distinct ids; name-bound families end; keys stay."""
+    path = tmp_path / "auth.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.executescript(FIRST_LAYOUT)
+    store = SqliteCredentialStore(path)
+    users = await store.list_users()
+    spent = await store.spend_refresh_token("digest", datetime.now(UTC))
+    old_key = await store.get_key("k1")
+    await store.delete_user("alice", datetime.now(UTC))
+    kept_key = await store.get_key("k1")
+    await store.close()
+    reopened = SqliteCredentialStore(path)
+    again = await reopened.list_users()
+    await reopened.close()
+    assert [(u.username, u.password_hash) for u in users] == [
+        ("alice", "hash-a"),
+        ("bob", "hash-b"),
+    ]
+    assert len({u.user_id for u in users}) == 2
+    assert all(len(u.user_id) == 32 for u in users)
+    assert again == users[1:]  # upgraded once: the ids stay (alice was deleted)
+    assert spent.outcome is SpendOutcome.INVALID
+    assert old_key is not None
+    assert (old_key.name, old_key.created_by, old_key.owner_id) == ("ci", "user:alice", None)
+    assert kept_key == old_key  # owned by nobody: the deletion leaves it alone
+
+
+async def test_the_feed_resyncs_on_another_connections_write_only(tmp_path: Path) -> None:
+    """This process's writes are told by name; another's is seen as the file changing."""
+    from tests.auth.store.recorder import eventually, following
+    from tests.auth.store.test_contract import user
+
+    path = tmp_path / "auth.sqlite3"
+    here, elsewhere = SqliteCredentialStore(path), SqliteCredentialStore(path)
+    try:
+        assert await elsewhere.ping()  # opened (and the schema made) before following
+        async with following(here) as recorder:
+            await here.create_user(user())
+            await here.revoke_access_token("j", datetime.now(UTC) + timedelta(minutes=1))
+            now = time.monotonic()
+            await eventually(lambda: (recorder.confirmed or 0) > now)
+            assert (recorder.resyncs, recorder.names) == (1, ["jti:j"])
+            await elsewhere.revoke_access_token("k", datetime.now(UTC) + timedelta(minutes=1))
+            assert await eventually(lambda: recorder.resyncs == 2) < 1
+    finally:
+        await here.close()
+        await elsewhere.close()

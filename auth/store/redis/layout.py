@@ -4,15 +4,18 @@
 key                            type    holds
 =============================  ======  ==============================================
 ``users``                      set     every username
-``user:{username}``            hash    password_hash, scopes, created_at
-``user-families:{username}``   zset    the user's refresh families, scored by expiry
+``user:{username}``            hash    user_id, password_hash, scopes, created_at
+``user-id:{user_id}``          string  the username of that user instance, while it exists
+``user-families:{user_id}``    zset    the user's refresh families, scored by expiry
+``user-keys:{user_id}``        set     ids of the API keys the user owns
 ``keys``                       set     every API-key id
 ``key:{id}``                   hash    the key's record (its secret only as a digest)
 ``key-digest:{digest}``        string  the id of the key with that digest
-``refresh:{digest}``           hash    family_id, username, scopes, expires_at, spent
-``family:{family_id}``         hash    username, revoked, expires_at_ms
+``refresh:{digest}``           hash    family_id, user_id, username, scopes, expires_at, spent
+``family:{family_id}``         hash    user_id, revoked, expires_at, ends_at
 ``revoked-jti:{jti}``          string  present until the revoked token would expire
 ``audit``                      list    JSON audit events, newest first, capped
+``changes``                    pubsub  JSON lists of changed cache entries (``changes``)
 =============================  ======  ==============================================
 
 Times are microseconds since the epoch unless the field says ``_ms``. Keys
@@ -35,8 +38,14 @@ class RedisKeys:
     def user(self, username: str) -> str:
         return f"{self.prefix}user:{username}"
 
-    def user_families(self, username: str) -> str:
-        return f"{self.prefix}user-families:{username}"
+    def user_instance(self, user_id: str) -> str:
+        return f"{self.prefix}user-id:{user_id}"
+
+    def user_families(self, user_id: str) -> str:
+        return f"{self.prefix}user-families:{user_id}"
+
+    def user_keys(self, user_id: str) -> str:
+        return f"{self.prefix}user-keys:{user_id}"
 
     @property
     def keys(self) -> str:
@@ -60,3 +69,8 @@ class RedisKeys:
     @property
     def audit(self) -> str:
         return f"{self.prefix}audit"
+
+    @property
+    def changes(self) -> str:
+        """A pub/sub channel, not a key (a Redis ACL names it with ``&``, not ``~``)."""
+        return f"{self.prefix}changes"

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from auth.store.sqlite_schema import SCHEMA
+from auth.store.sqlite.schema import prepare
 
 T = TypeVar("T")
 
@@ -73,7 +73,7 @@ class SqliteThread:
             # FULL: an acknowledged revocation survives a power loss (writes are rare).
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = ON")
-            connection.executescript(SCHEMA)
+            prepare(connection)
         except BaseException:
             connection.close()
             raise

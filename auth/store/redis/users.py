@@ -1,0 +1,136 @@
+"""Users in Redis: a hash per user, an index from user id to name, the set of usernames.
+
+Deleting a user ends everything bound to that instance in the same script:
+its refresh families and the API keys it owns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from auth.store.base import AlreadyExists, UserRecord, new_user_id
+from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
+from auth.store.redis.base import RedisStoreBase, mapping, pairs, text
+
+CREATE_USER = """
+-- KEYS: user hash, set of usernames, user-id index.
+-- ARGV: username, password_hash, scopes, created_at_us, user_id
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'user_id', ARGV[5], 'password_hash', ARGV[2], 'scopes', ARGV[3],
+           'created_at', ARGV[4])
+redis.call('SET', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+
+DELETE_USER = """
+-- KEYS: user hash, set of usernames.
+-- ARGV: username, user-id index prefix, user-families prefix, family prefix,
+--       user-keys prefix, key hash prefix, revoked_at_us, channel
+local user_id = redis.call('HGET', KEYS[1], 'user_id')
+if redis.call('DEL', KEYS[1]) == 0 then return changes(0) end
+redis.call('SREM', KEYS[2], ARGV[1])
+table.insert(changed, 'user:' .. ARGV[1])
+if not user_id then return changes(1) end
+redis.call('DEL', ARGV[2] .. user_id)
+local families = ARGV[3] .. user_id
+for _, family_id in ipairs(redis.call('ZRANGE', families, 0, -1)) do
+  local family = ARGV[4] .. family_id
+  if redis.call('EXISTS', family) == 1 then redis.call('HSET', family, 'revoked', '1') end
+  table.insert(changed, 'family:' .. family_id)
+end
+redis.call('DEL', families)
+local owned = ARGV[5] .. user_id
+for _, key_id in ipairs(redis.call('SMEMBERS', owned)) do
+  local key = ARGV[6] .. key_id
+  if redis.call('EXISTS', key) == 1 and redis.call('HEXISTS', key, 'revoked_at') == 0 then
+    redis.call('HSET', key, 'revoked_at', ARGV[7])
+    table.insert(changed, 'key:' .. redis.call('HGET', key, 'secret_digest'))
+  end
+end
+redis.call('DEL', owned)
+return changes(1)
+"""
+
+ADOPT_USER = """
+-- A user stored before users had ids gets one, once. KEYS: user hash.
+-- ARGV: username, new user_id, user-id index prefix. Returns the hash, flat.
+if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HEXISTS', KEYS[1], 'user_id') == 0 then
+  redis.call('HSET', KEYS[1], 'user_id', ARGV[2])
+  redis.call('SET', ARGV[3] .. ARGV[2], ARGV[1])
+end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+
+class RedisUsers(RedisStoreBase):
+    async def create_user(self, user: UserRecord) -> None:
+        created = await self._script(CREATE_USER)(
+            keys=[
+                self._names.user(user.username),
+                self._names.users,
+                self._names.user_instance(user.user_id),
+            ],
+            args=[
+                user.username,
+                user.password_hash,
+                join_scopes(user.scopes),
+                to_micros(user.created_at),
+                user.user_id,
+            ],
+        )
+        if not created:
+            raise AlreadyExists(user.username)
+
+    async def get_user(self, username: str) -> UserRecord | None:
+        fields = mapping(await self._redis.hgetall(self._names.user(username)))
+        return await self._user_record(username, fields)
+
+    async def list_users(self) -> list[UserRecord]:
+        names = sorted(text(name) for name in await self._redis.smembers(self._names.users))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(self._names.user(name))
+            rows = await pipe.execute()
+        users = [
+            await self._user_record(name, mapping(raw))
+            for name, raw in zip(names, rows, strict=True)
+        ]
+        return [user for user in users if user is not None]
+
+    async def count_users(self) -> int:
+        return int(await self._redis.scard(self._names.users))
+
+    async def delete_user(self, username: str, at: datetime) -> bool:
+        deleted = await self._change(
+            DELETE_USER,
+            keys=[self._names.user(username), self._names.users],
+            args=[
+                username,
+                self._names.user_instance(""),
+                self._names.user_families(""),
+                self._names.family(""),
+                self._names.user_keys(""),
+                self._names.key(""),
+                to_micros(at),
+            ],
+        )
+        return bool(deleted)
+
+    async def _user_record(self, username: str, fields: dict[str, str]) -> UserRecord | None:
+        if fields and "user_id" not in fields:
+            fields = pairs(
+                await self._script(ADOPT_USER)(
+                    keys=[self._names.user(username)],
+                    args=[username, new_user_id(), self._names.user_instance("")],
+                )
+            )
+        if not fields:
+            return None
+        return UserRecord(
+            username=username,
+            password_hash=fields["password_hash"],
+            scopes=split_scopes(fields["scopes"]),
+            created_at=from_micros(fields["created_at"]),
+            user_id=fields["user_id"],
+        )
