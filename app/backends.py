@@ -80,6 +80,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
         refresh_token_ttl_seconds=settings.refresh_token_ttl_seconds,
         refresh_family_max_seconds=settings.refresh_family_max_seconds,
         api_key_pepper=pepper,
+        password_min_length=settings.password_min_length,
     )
     stack.push_async_callback(auth.close)
     return auth

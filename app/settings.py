@@ -11,10 +11,10 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.errors import InvalidInput
+from auth.password_policy import check_new_password
 from auth.rate_limits import parse_rate_limit
 
 MIN_SECRET_LENGTH = 32
-MIN_ADMIN_PASSWORD_LENGTH = 12
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "changethis", "secret", "password"})
 
 
@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     # API keys are stored as HMAC-SHA256(pepper, key).
     api_key_pepper: SecretStr | None = None
+
+    # New passwords: at least this many characters (NIST SP 800-63B-4: 15 for a single factor).
+    password_min_length: int = Field(15, ge=8, le=64)
 
     # First admin, created when no user exists yet.
     first_admin_username: str | None = None
@@ -126,12 +129,15 @@ class Settings(BaseSettings):
             problems.append(
                 f"API_KEY_PEPPER is missing or weak (at least {MIN_SECRET_LENGTH} characters)"
             )
-        if self.first_admin_password is not None and _weak(
-            self.first_admin_password.get_secret_value(), MIN_ADMIN_PASSWORD_LENGTH
-        ):
-            problems.append(
-                f"FIRST_ADMIN_PASSWORD is weak (at least {MIN_ADMIN_PASSWORD_LENGTH} characters)"
-            )
+        if self.first_admin_password is not None:
+            try:
+                check_new_password(
+                    self.first_admin_password.get_secret_value(),
+                    min_length=self.password_min_length,
+                    username=self.first_admin_username,
+                )
+            except InvalidInput as exc:
+                problems.append(f"FIRST_ADMIN_PASSWORD is weak ({exc})")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

@@ -19,6 +19,7 @@ from auth.audit import AuditLog
 from auth.clock import Clock, utc_now
 from auth.key_service import KeyService
 from auth.key_usage import DEFAULT_FLUSH_SECONDS, KeyUsage
+from auth.password_policy import DEFAULT_MIN_LENGTH
 from auth.passwords import PasswordHasher
 from auth.refresh import DEFAULT_FAMILY_MAX_SECONDS, RefreshTokenFamilies
 from auth.resolver import PrincipalResolver
@@ -45,6 +46,7 @@ class AuthContext:
         api_key_pepper: str,
         refresh_family_max_seconds: int = DEFAULT_FAMILY_MAX_SECONDS,
         password_hasher: PasswordHasher | None = None,
+        password_min_length: int = DEFAULT_MIN_LENGTH,
         key_usage_flush_seconds: float = DEFAULT_FLUSH_SECONDS,
         clock: Clock = utc_now,
     ) -> None:
@@ -65,7 +67,9 @@ class AuthContext:
         self.tokens = TokenService(
             store, self.passwords, self.access_tokens, refresh_tokens, clock=clock
         )
-        self.users = UserService(store, self.passwords, clock=clock)
+        self.users = UserService(
+            store, self.passwords, password_min_length=password_min_length, clock=clock
+        )
         self.key_usage = KeyUsage(store, flush_seconds=key_usage_flush_seconds)
         self.keys = KeyService(
             store, ApiKeyDigester(api_key_pepper), usage=self.key_usage, clock=clock

@@ -34,6 +34,10 @@ class UnsupportedGrantType(OAuthError):
     error = "unsupported_grant_type"
 
 
+class ScopeCeiling(Exception):
+    """A credential tried to grant a scope it does not hold itself (a 403)."""
+
+
 class InvalidInput(ValueError):
     """An unknown scope, an unparsable rate limit, an unusable username or password.
 

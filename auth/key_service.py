@@ -52,6 +52,7 @@ class KeyService:
         expires_in_days: int | None = None,
         created_by: str | None = None,
         owner_id: str | None = None,
+        granter_scopes: frozenset[str] | None = None,
     ) -> IssuedApiKey:
         """Raise ``InvalidInput`` for an unknown scope, a bad limit, name or lifetime.
 
@@ -63,6 +64,8 @@ class KeyService:
             raise InvalidInput(
                 f"expires_in_days must be between 1 and {MAX_EXPIRES_IN_DAYS}", "expires_in_days"
             )
+        wanted = validation.known_scopes(scopes)
+        validation.within_ceiling(wanted, granter_scopes)
         now = self._clock()
         secret = generate_api_key()
         record = ApiKeyRecord(
@@ -70,7 +73,7 @@ class KeyService:
             name=validation.key_name(name),
             prefix=display_prefix(secret),
             secret_digest=self._digester.digest(secret),
-            scopes=validation.known_scopes(scopes),
+            scopes=wanted,
             rate_limit=validation.rate_limit(rate_limit),
             created_at=now,
             expires_at=None if expires_in_days is None else now + timedelta(days=expires_in_days),

@@ -24,7 +24,7 @@ from auth.store.base import (
     UserRecord,
 )
 from auth.tokens import AccessTokenCodec, InvalidToken, format_scopes, parse_scopes
-from auth.validation import MAX_USERNAME_LENGTH
+from auth.validation import MAX_USERNAME_LENGTH, canonical_username
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +86,8 @@ class TokenService:
     async def password_grant(
         self, username: str, password: str, scope: str | None = None
     ) -> TokenGrant:
-        user = (
-            await self._store.get_user(username) if len(username) <= MAX_USERNAME_LENGTH else None
-        )
+        name = canonical_username(username)
+        user = await self._store.get_user(name) if len(name) <= MAX_USERNAME_LENGTH else None
         if user is None:
             await asyncio.to_thread(self._passwords.dummy_verify, password)
             raise InvalidGrant(BAD_CREDENTIALS)

@@ -7,26 +7,44 @@ from collections.abc import Iterable
 
 from auth import validation
 from auth.clock import Clock, utc_now
+from auth.password_policy import DEFAULT_MIN_LENGTH, check_new_password
 from auth.passwords import PasswordHasher
 from auth.store.base import CredentialStore, UserRecord, new_user_id
 
 
 class UserService:
     def __init__(
-        self, store: CredentialStore, passwords: PasswordHasher, *, clock: Clock = utc_now
+        self,
+        store: CredentialStore,
+        passwords: PasswordHasher,
+        *,
+        password_min_length: int = DEFAULT_MIN_LENGTH,
+        clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self._passwords = passwords
+        self._password_min_length = password_min_length
         self._clock = clock
 
-    async def create(self, username: str, password: str, scopes: Iterable[str]) -> UserRecord:
-        """Raise ``InvalidInput`` for a bad value, ``AlreadyExists`` when the name is taken."""
+    async def create(
+        self,
+        username: str,
+        password: str,
+        scopes: Iterable[str],
+        *,
+        granter_scopes: frozenset[str] | None = None,
+    ) -> UserRecord:
+        """Raise ``InvalidInput`` for a bad value, ``AlreadyExists`` when the name is taken,
+        ``ScopeCeiling`` when the granter (``None``: the operator, from the shell) would
+        hand out a scope it does not hold itself."""
+        name = validation.username(username)
+        wanted = validation.known_scopes(scopes)
+        validation.within_ceiling(wanted, granter_scopes)
+        accepted = check_new_password(password, min_length=self._password_min_length, username=name)
         user = UserRecord(
-            username=validation.username(username),
-            password_hash=await asyncio.to_thread(
-                self._passwords.hash_password, validation.password(password)
-            ),
-            scopes=validation.known_scopes(scopes),
+            username=name,
+            password_hash=await asyncio.to_thread(self._passwords.hash_password, accepted),
+            scopes=wanted,
             created_at=self._clock(),
             user_id=new_user_id(),
         )

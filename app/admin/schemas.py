@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-Scope = Literal["predict", "admin"]
+Scope = Literal["predict", "admin", "metrics"]
 SortedScopes = Annotated[list[str], BeforeValidator(sorted)]
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -20,7 +20,7 @@ class KeyCreate(BaseModel):
         },
     )
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[Scope] = Field(min_length=1, max_length=2)
+    scopes: list[Scope] = Field(min_length=1, max_length=3)
     rate_limit: str | None = Field(
         None, max_length=64, description="e.g. '100/minute'; the configured default if omitted"
     )
@@ -52,8 +52,12 @@ class KeyCreated(KeyOut):
 class UserCreate(BaseModel):
     model_config = _STRICT
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=8, max_length=1024)
-    scopes: list[Scope] = Field(min_length=1, max_length=2)
+    password: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="At least 15 characters (PASSWORD_MIN_LENGTH), not a common password",
+    )
+    scopes: list[Scope] = Field(min_length=1, max_length=3)
 
 
 class UserOut(_FromRecord):

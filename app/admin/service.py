@@ -8,10 +8,11 @@ from app.admin.schemas import KeyCreate, UserCreate
 from app.errors import ApiError, field_error
 from auth.context import AuthContext
 from auth.dependencies import challenge
-from auth.errors import InvalidInput
+from auth.errors import InvalidInput, ScopeCeiling
 from auth.key_service import IssuedApiKey
 from auth.principal import Principal
 from auth.store.base import AlreadyExists, ApiKeyRecord, UnknownUser, UserRecord
+from auth.validation import canonical_username
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +54,12 @@ class AdminService:
                 expires_in_days=body.expires_in_days,
                 created_by=self._actor.name,
                 owner_id=self._actor.principal.user_id,
+                granter_scopes=self._actor.principal.scopes,
             )
         except InvalidInput as exc:
             raise unprocessable(exc) from None
+        except ScopeCeiling as exc:
+            raise ApiError(403, str(exc)) from None
         except UnknownUser:  # the acting user was deleted during this request
             raise ApiError(
                 401,
@@ -87,15 +91,22 @@ class AdminService:
 
     async def create_user(self, body: UserCreate) -> UserRecord:
         try:
-            user = await self._auth.users.create(body.username, body.password, body.scopes)
+            user = await self._auth.users.create(
+                body.username,
+                body.password,
+                body.scopes,
+                granter_scopes=self._actor.principal.scopes,
+            )
         except InvalidInput as exc:
             raise unprocessable(exc) from None
+        except ScopeCeiling as exc:
+            raise ApiError(403, str(exc)) from None
         except AlreadyExists:
             raise ApiError(409, "username taken") from None
         await self._audit("user.create", user.username)
         return user
 
     async def delete_user(self, username: str) -> None:
-        if not await self._auth.users.delete(username):
+        if not await self._auth.users.delete(canonical_username(username)):
             raise not_found("user")
         await self._audit("user.delete", username)

@@ -32,7 +32,7 @@ async def test_is_idempotent(context: AuthContext) -> None:
 
 
 async def test_does_nothing_when_any_user_exists(context: AuthContext) -> None:
-    await context.users.create("alice", "long enough pw", ["predict"])
+    await context.users.create("alice", "long enough passphrase", ["predict"])
     assert await ensure_first_admin(context, "root", PASSWORD) is False
     assert await context.users.get("root") is None
 

@@ -278,3 +278,15 @@ def test_the_per_address_limit_answers_the_rfc6749_way(tmp_path) -> None:
     assert refused.headers["cache-control"] == "no-store"
     assert int(refused.headers["retry-after"]) > 0
     assert refused.headers["x-ratelimit-limit"] == "2"
+
+
+@pytest.mark.parametrize("length", [4097, 20_000])
+def test_an_over_long_password_is_the_same_400_for_known_and_unknown_users(
+    store_client: TestClient, length: int
+) -> None:
+    """It was a 500 in 20 ms for an unknown user and a 400 after 0.5 s for a known one."""
+    known = _password_grant(store_client, ADMIN, "x" * length)
+    unknown = _password_grant(store_client, "nobody-at-all", "x" * length)
+    assert known.status_code == unknown.status_code == 400
+    assert known.content == unknown.content
+    assert known.json()["error"] == "invalid_grant"
