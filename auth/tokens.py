@@ -9,6 +9,8 @@ dropping the old one once its tokens have expired.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -150,6 +152,8 @@ class AccessTokenCodec:
 
     def decode(self, token: str) -> AccessTokenClaims:
         """Verify everything about ``token``; raise ``InvalidToken`` on any flaw."""
+        if not is_canonical_jws(token):
+            raise InvalidToken("not a canonical compact JWS")
         try:
             header = jwt.get_unverified_header(token)
             kid = header.get("kid")
@@ -169,7 +173,33 @@ class AccessTokenCodec:
             )
         except (jwt.PyJWTError, TypeError) as exc:
             raise InvalidToken(str(exc)) from exc
-        return _claims_from(payload)
+        claims = _claims_from(payload)
+        lifetime = (claims.expires_at - claims.issued_at).total_seconds()
+        if lifetime > self._ttl_seconds + self._leeway:
+            raise InvalidToken("exp - iat exceeds the access-token lifetime")
+        return claims
+
+
+def is_canonical_jws(token: str) -> bool:
+    """Three unpadded base64url segments, each the one encoding of its bytes.
+
+    The last character of a segment can carry bits that decoding drops, so one
+    signature has several spellings; only the canonical one is accepted, so a
+    token has exactly one form (a mutated token never verifies).
+    """
+    segments = token.split(".")
+    if len(segments) != 3 or not all(segments):
+        return False
+    for segment in segments:
+        if "=" in segment:
+            return False
+        try:
+            raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        except (binascii.Error, ValueError):
+            return False
+        if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != segment:
+            return False
+    return True
 
 
 def _claims_from(payload: dict[str, Any]) -> AccessTokenClaims:
@@ -184,10 +214,14 @@ def _claims_from(payload: dict[str, Any]) -> AccessTokenClaims:
     for name, value in (("uid", user_id), ("sid", family_id)):
         if not (value is None or (isinstance(value, str) and value)):
             raise InvalidToken(f"{name} must be a non-empty string")
+    iat, exp = payload["iat"], payload["exp"]
+    # PyJWT accepts "exp": "1790000000" (it calls int()); a NumericDate is a JSON number.
+    if not all(isinstance(value, int) and not isinstance(value, bool) for value in (iat, exp)):
+        raise InvalidToken("iat and exp must be integers")
     try:
-        issued_at = datetime.fromtimestamp(int(payload["iat"]), UTC)
-        expires_at = datetime.fromtimestamp(int(payload["exp"]), UTC)
-    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        issued_at = datetime.fromtimestamp(iat, UTC)
+        expires_at = datetime.fromtimestamp(exp, UTC)
+    except (ValueError, OverflowError, OSError) as exc:
         raise InvalidToken("iat and exp must be timestamps") from exc
     return AccessTokenClaims(
         subject=subject,

@@ -217,3 +217,43 @@ def test_a_kid_cannot_borrow_another_keys_secret() -> None:
 def test_bad_configurations_are_refused(keys: list[tuple[str, str]], algorithm: str) -> None:
     with pytest.raises(ValueError, match=r"."):
         codec(keys, algorithm)
+
+
+def _forge(codec_secret: str, kid: str, **claims: object) -> str:
+    import jwt as pyjwt
+
+    return pyjwt.encode(
+        dict(claims), codec_secret, algorithm="HS256", headers={"kid": kid, "typ": "at+jwt"}
+    )
+
+
+def test_only_canonical_tokens_and_integer_times_within_the_lifetime_are_accepted() -> None:
+    import time as clock
+
+    from auth.tokens import AccessTokenCodec, InvalidToken, is_canonical_jws
+
+    secret = "k" * 40
+    codec = AccessTokenCodec(
+        [("k1", secret)], algorithm="HS256", issuer="i", audience="a", ttl_seconds=900
+    )
+    good = codec.issue("alice", {"predict"}).token
+    assert codec.decode(good).subject == "alice"
+    assert is_canonical_jws(good)
+    now = int(clock.time())
+    base = {"iss": "i", "aud": "a", "sub": "alice", "scope": "predict", "jti": "j1"}
+    refused = [
+        good + "=",
+        good.replace(".", "..", 1),
+        _forge(secret, "k1", **base, iat=str(now), exp=str(now + 60)),
+        _forge(secret, "k1", **base, iat=now, exp=float(now + 60)),
+        _forge(secret, "k1", **base, iat=now, exp=now + 86_400),  # longer than the TTL
+    ]
+    for token in refused:
+        with pytest.raises(InvalidToken):
+            codec.decode(token)
+    # The same signature bytes, spelt with different unused bits in the last character.
+    head, body, signature = good.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    twin = alphabet[alphabet.index(signature[-1]) ^ 1]
+    with pytest.raises(InvalidToken):
+        codec.decode(f"{head}.{body}.{signature[:-1]}{twin}")
