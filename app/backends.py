@@ -48,18 +48,17 @@ def redis_client(url: str, timeout_seconds: float) -> Redis:
     )
 
 
-def _secrets(settings: Settings) -> tuple[list[tuple[str, str]], str]:
+def _secrets(settings: Settings) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The configured secrets; outside production, generated ones fill any gap."""
-    signing_keys = settings.signing_keys
-    pepper = settings.api_key_pepper.get_secret_value() if settings.api_key_pepper else None
-    if settings.env != "production" and (not signing_keys or pepper is None):
+    signing_keys, peppers = settings.signing_keys, settings.peppers
+    if settings.env != "production" and (not signing_keys or not peppers):
         generated = dev_secrets.load_or_create(settings.state_dir)
         kid, _, secret = generated["jwt_signing_key"].partition(":")
         signing_keys = signing_keys or [(kid, secret)]
-        pepper = pepper or generated["api_key_pepper"]
-    if pepper is None or not signing_keys:  # Settings already refuses this in production
-        raise RuntimeError("JWT_SIGNING_KEYS and API_KEY_PEPPER are required")
-    return signing_keys, pepper
+        peppers = peppers or [("", generated["api_key_pepper"])]
+    if not peppers or not signing_keys:  # Settings already refuses this in production
+        raise RuntimeError("JWT_SIGNING_KEYS and API_KEY_PEPPER(S) are required")
+    return signing_keys, peppers
 
 
 async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
@@ -69,7 +68,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
         client = redis_client(settings.redis_url, settings.redis_timeout_seconds)
         stack.push_async_callback(client.aclose)
     store = open_store(client, settings.state_dir / SQLITE_FILE)
-    signing_keys, pepper = _secrets(settings)
+    signing_keys, peppers = _secrets(settings)
     auth = AuthContext(
         store,
         signing_keys=signing_keys,
@@ -79,7 +78,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
         access_token_ttl_seconds=settings.access_token_ttl_seconds,
         refresh_token_ttl_seconds=settings.refresh_token_ttl_seconds,
         refresh_family_max_seconds=settings.refresh_family_max_seconds,
-        api_key_pepper=pepper,
+        api_key_pepper=peppers,
         password_min_length=settings.password_min_length,
     )
     stack.push_async_callback(auth.close)

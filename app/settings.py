@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     # API keys are stored as HMAC-SHA256(pepper, key).
     api_key_pepper: SecretStr | None = None
+    # Rotation: "id:secret,id:secret"; the first digests new keys, every one verifies
+    # (docs/security-rotation.md). API_KEY_PEPPER, if also set, verifies untagged digests.
+    api_key_peppers: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
 
     # New passwords: at least this many characters (NIST SP 800-63B-4: 15 for a single factor).
     password_min_length: int = Field(15, ge=8, le=64)
@@ -74,7 +77,7 @@ class Settings(BaseSettings):
     # Peers whose X-Forwarded-For is believed (addresses or CIDR networks).
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("jwt_signing_keys", "trusted_proxies", mode="before")
+    @field_validator("jwt_signing_keys", "api_key_peppers", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -101,7 +104,7 @@ class Settings(BaseSettings):
             ipaddress.ip_network(item, strict=False)
         return value
 
-    @field_validator("jwt_signing_keys")
+    @field_validator("jwt_signing_keys", "api_key_peppers")
     @classmethod
     def _kid_and_secret(cls, value: list[SecretStr]) -> list[SecretStr]:
         for item in value:
@@ -123,11 +126,10 @@ class Settings(BaseSettings):
                     f"JWT signing key {kid!r} is weak "
                     f"(at least {MIN_SECRET_LENGTH} random characters)"
                 )
-        if self.api_key_pepper is None or _weak(
-            self.api_key_pepper.get_secret_value(), MIN_SECRET_LENGTH
-        ):
+        if not self.peppers or any(_weak(p, MIN_SECRET_LENGTH) for _, p in self.peppers):
             problems.append(
-                f"API_KEY_PEPPER is missing or weak (at least {MIN_SECRET_LENGTH} characters)"
+                "API_KEY_PEPPER(S) is missing or weak "
+                f"(each at least {MIN_SECRET_LENGTH} random characters)"
             )
         if self.first_admin_password is not None:
             try:
@@ -141,6 +143,14 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @cached_property
+    def peppers(self) -> list[tuple[str, str]]:
+        """(id, pepper) pairs, the one for new keys first; API_KEY_PEPPER is id ""."""
+        pairs = [item.get_secret_value().partition(":")[::2] for item in self.api_key_peppers]
+        if self.api_key_pepper is not None:
+            pairs.append(("", self.api_key_pepper.get_secret_value()))
+        return pairs
 
     @cached_property
     def signing_keys(self) -> list[tuple[str, str]]:

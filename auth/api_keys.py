@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 import zlib
+from collections.abc import Sequence
 
 KEY_PREFIX = "hpk_"
 BASE62_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -57,13 +58,44 @@ def display_prefix(key: str) -> str:
     return key[: len(KEY_PREFIX) + DISPLAY_BODY_CHARACTERS]
 
 
-class ApiKeyDigester:
-    """Computes the stored form of a key under the server-side pepper."""
+LEGACY_PEPPER_ID = ""
+"""The pepper of digests stored before digests were tagged: ``API_KEY_PEPPER``."""
 
-    def __init__(self, pepper: str) -> None:
-        if len(pepper) < MIN_PEPPER_LENGTH:
-            raise ValueError(f"the API-key pepper needs at least {MIN_PEPPER_LENGTH} characters")
-        self._pepper = pepper.encode()
+
+class ApiKeyDigester:
+    """Computes the stored form of a key, ``<pepper id>$<HMAC-SHA256 hex>``, under named peppers.
+
+    Every digest names the pepper it was made with, so the pepper can rotate
+    without killing every key (polar's ``kit/crypto`` keeps one pepper; here
+    each stored digest is tagged): new keys are digested under the first
+    pepper; a key stored under an older one still verifies, and is re-tagged
+    under the first on its next use. A digest with no tag was made with the
+    legacy ``API_KEY_PEPPER`` (pepper id ``""``).
+    """
+
+    def __init__(self, peppers: Sequence[tuple[str, str]] | str) -> None:
+        named = [(LEGACY_PEPPER_ID, peppers)] if isinstance(peppers, str) else list(peppers)
+        if not named:
+            raise ValueError("at least one API-key pepper is needed")
+        for pepper_id, pepper in named:
+            if len(pepper) < MIN_PEPPER_LENGTH:
+                raise ValueError(
+                    f"the API-key pepper needs at least {MIN_PEPPER_LENGTH} characters"
+                )
+            if "$" in pepper_id:
+                raise ValueError("a pepper id has no '$'")
+        self._peppers = [(pepper_id, pepper.encode()) for pepper_id, pepper in named]
+
+    @staticmethod
+    def _tagged(pepper_id: str, pepper: bytes, key: str) -> str:
+        mac = hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
+        return f"{pepper_id}${mac}" if pepper_id != LEGACY_PEPPER_ID else mac
 
     def digest(self, key: str) -> str:
-        return hmac.new(self._pepper, key.encode(), hashlib.sha256).hexdigest()
+        """The stored form of ``key`` under the current (first) pepper."""
+        pepper_id, pepper = self._peppers[0]
+        return self._tagged(pepper_id, pepper, key)
+
+    def candidates(self, key: str) -> list[str]:
+        """The stored forms ``key`` may have, current pepper first."""
+        return [self._tagged(pepper_id, pepper, key) for pepper_id, pepper in self._peppers]

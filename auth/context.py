@@ -43,7 +43,7 @@ class AuthContext:
         audience: str,
         access_token_ttl_seconds: int,
         refresh_token_ttl_seconds: int,
-        api_key_pepper: str,
+        api_key_pepper: str | Sequence[tuple[str, str]],
         refresh_family_max_seconds: int = DEFAULT_FAMILY_MAX_SECONDS,
         password_hasher: PasswordHasher | None = None,
         password_min_length: int = DEFAULT_MIN_LENGTH,

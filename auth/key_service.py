@@ -102,11 +102,24 @@ class KeyService:
         )
         return None if record is None else IssuedApiKey(record=record, secret=secret)
 
+    async def _find(self, secret: str) -> ApiKeyRecord | None:
+        """Look the key up under each pepper, current first; re-tag one found under an old one."""
+        current, *older = self._digester.candidates(secret)
+        record = await self._store.find_key_by_digest(current)
+        if record is not None or not older:
+            return record
+        for digest in older:
+            record = await self._store.find_key_by_digest(digest)
+            if record is not None:
+                retagged = await self._store.rotate_key(record.id, record.prefix, current)
+                return retagged or record
+        return None
+
     async def check(self, secret: str) -> ApiKeyRecord | None:
         """The live key whose secret this is, or ``None``; a typo never reaches the store."""
         if not is_well_formed(secret):
             return None
-        record = await self._store.find_key_by_digest(self._digester.digest(secret))
+        record = await self._find(secret)
         now = self._clock()
         if record is None or record.revoked_at is not None:
             return None

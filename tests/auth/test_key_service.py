@@ -143,3 +143,36 @@ async def test_invalid_key_requests_are_refused(
     with pytest.raises(InvalidInput):
         await context.keys.create(name, scopes, rate_limit, expires_in_days=days)
     assert await context.keys.list() == []
+
+
+async def test_the_pepper_rotates_without_killing_keys(tmp_path: Path) -> None:
+    """Old keys verify under their tagged pepper and are re-tagged under the newest on use."""
+    from auth.api_keys import ApiKeyDigester
+    from auth.key_service import KeyService
+    from auth.key_usage import KeyUsage
+    from auth.store.sqlite import SqliteCredentialStore
+
+    store = SqliteCredentialStore(tmp_path / "rotation.sqlite3")
+    old_pepper, new_pepper = "o" * 8 + "old-pepper-1234567890", "n" * 8 + "new-pepper-1234567890"
+    try:
+        before = KeyService(store, ApiKeyDigester(old_pepper), usage=KeyUsage(store))
+        legacy = await before.create("legacy", ["predict"], "10/minute")
+        assert "$" not in legacy.record.secret_digest
+
+        rotated = KeyService(
+            store,
+            ApiKeyDigester([("p2", new_pepper), ("", old_pepper)]),
+            usage=KeyUsage(store),
+        )
+        fresh = await rotated.create("fresh", ["predict"], "10/minute")
+        assert fresh.record.secret_digest.startswith("p2$")
+        assert (await rotated.check(legacy.secret)) is not None  # verified under the old pepper
+        stored = await store.get_key(legacy.record.id)
+        assert stored is not None
+        assert stored.secret_digest.startswith("p2$")  # ... and re-tagged on use
+
+        after = KeyService(store, ApiKeyDigester([("p2", new_pepper)]), usage=KeyUsage(store))
+        assert (await after.check(legacy.secret)) is not None  # the old pepper can go now
+        assert (await after.check(fresh.secret)) is not None
+    finally:
+        await store.close()
