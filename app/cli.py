@@ -14,6 +14,7 @@ from app.admin_cli import add_commands
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.server import protocol_with_deadline
     from app.settings import Settings
 
     settings = Settings()
@@ -22,6 +23,7 @@ def _serve(args: argparse.Namespace) -> int:
         factory=True,
         host=settings.host,
         port=settings.port,
+        http=protocol_with_deadline(settings.header_timeout_seconds),
         proxy_headers=False,  # the app resolves client IPs itself (TRUSTED_PROXIES)
         server_header=False,
         log_config=None,

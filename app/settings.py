@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # instances, ~272 KiB even indented) with margin; nginx's cap is the same.
     max_request_body_bytes: int = Field(384 * 1024, ge=1024, le=16 * 1024 * 1024)
 
+    # The embedded server closes a connection that has not finished its request headers
+    # this long after opening (or after its previous answer): no slowloris.
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300)
+
     # Shared state. Unset: SQLite under STATE_DIR and in-process limits (one host).
     redis_url: str | None = None
     redis_timeout_seconds: float = Field(0.5, gt=0, le=10)
