@@ -49,6 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan_for(settings),
         docs_url=None,
         redoc_url=None,
+        openapi_url="/openapi.json" if settings.serves_docs else None,
+        # A trailing-slash redirect would be built from the request's Host header,
+        # which a client chooses: /v1/predict/ is a 404, never a 307 to elsewhere.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_request_body_bytes)
@@ -58,5 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens_router)
     app.include_router(predict_router)
     app.include_router(admin_router)
-    install_docs(app)
+    if settings.serves_docs:
+        install_docs(app)
     return app

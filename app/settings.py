@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # this long after opening (or after its previous answer): no slowloris.
     header_timeout_seconds: float = Field(10.0, gt=0, le=300)
 
+    # Interactive docs (/docs, /redoc, /openapi.json): on by default outside production.
+    docs_enabled: bool | None = None
+
     # Shared state. Unset: SQLite under STATE_DIR and in-process limits (one host).
     redis_url: str | None = None
     redis_timeout_seconds: float = Field(0.5, gt=0, le=10)
@@ -147,6 +150,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def serves_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else self.env != "production"
 
     @cached_property
     def peppers(self) -> list[tuple[str, str]]:

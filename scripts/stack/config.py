@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ class StackConfig:
     stop_timeout: float = 30.0
     nginx_binary: str = DEFAULT_NGINX
     redis_binary: str = "redis-server"
+    public_host: str = "localhost"
+    """The name clients use: redirects and the app's Host say it, never the client's Host."""
     repo_dir: Path = REPO_DIR
 
     @classmethod
@@ -52,6 +55,7 @@ class StackConfig:
             start_timeout=float(environ.get("STACK_START_TIMEOUT") or 90),
             nginx_binary=nginx,
             redis_binary=environ.get("REDIS_SERVER") or "redis-server",
+            public_host=_host_name(environ.get("PUBLIC_HOST") or "localhost"),
         )
 
     @property
@@ -119,3 +123,10 @@ def _integer(name: str, raw: str) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not an integer") from None
+
+
+def _host_name(value: str) -> str:
+    """A DNS name or an IP literal, nothing nginx would read as syntax."""
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]", value):
+        raise ConfigError(f"PUBLIC_HOST must be a host name, got {value!r}")
+    return value

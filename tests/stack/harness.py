@@ -144,6 +144,8 @@ def stack_environment(state_dir: Path, **overrides: str) -> dict[str, str]:
             "ENV": "production",
             "FIRST_ADMIN_USERNAME": "stack-admin",
             "FIRST_ADMIN_PASSWORD": secrets.token_urlsafe(24),
+            # The stack runs in production mode, where docs are off unless asked for.
+            "DOCS_ENABLED": "true",
             # Generous for anonymous callers: these tests are about per-principal limits.
             "ANONYMOUS_RATE_LIMIT": "100000/minute",
         }

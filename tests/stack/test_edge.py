@@ -31,15 +31,26 @@ def test_readyz_answers_200_through_nginx(client: httpx.Client) -> None:
     assert response.json()["status"] == "ready"
 
 
-def test_plain_http_redirects_permanently_to_https(stack: RunningStack) -> None:
+def test_plain_http_redirects_permanently_to_https_on_the_public_name(
+    stack: RunningStack,
+) -> None:
+    """The configured name, never the client's Host (which anyone can set)."""
     response = httpx.get(
-        f"http://127.0.0.1:{stack.http_port}/v1/model?verbose=1", follow_redirects=False
+        f"http://127.0.0.1:{stack.http_port}/v1/model?verbose=1",
+        headers={"Host": "evil.example"},
+        follow_redirects=False,
     )
     assert response.status_code == 301
     assert (
-        response.headers["location"] == f"https://127.0.0.1:{stack.https_port}/v1/model?verbose=1"
+        response.headers["location"] == f"https://localhost:{stack.https_port}/v1/model?verbose=1"
     )
     assert "strict-transport-security" not in response.headers
+
+
+def test_the_app_never_sees_a_client_chosen_host(client: httpx.Client) -> None:
+    response = client.get("/v1/model/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code in (401, 404)
+    assert "location" not in response.headers
 
 
 @pytest.mark.parametrize("path", ["/readyz", "/metrics", "/no/such/path"])
@@ -53,10 +64,19 @@ def test_server_header_names_no_version(client: httpx.Client, stack: RunningStac
     assert redirect.headers["server"] == "nginx"
 
 
-def test_request_id_is_nginx_s_own_and_reaches_the_app(
+def test_a_well_formed_client_request_id_is_kept_end_to_end(
     client: httpx.Client, stack: RunningStack
 ) -> None:
-    spoofed = {"X-Request-ID": "chosen-by-the-client"}
+    response = client.get("/readyz", headers={"X-Request-ID": "client.trace-42_A"})
+    assert response.headers.get_list("x-request-id") == ["client.trace-42_A"]
+    assert access_entry(stack, "client.trace-42_A")["path"] == "/readyz"
+
+
+@pytest.mark.parametrize("bad", ["has space", "x" * 129, "semi;colon", ""])
+def test_request_id_is_nginx_s_own_unless_the_client_s_is_well_formed(
+    client: httpx.Client, stack: RunningStack, bad: str
+) -> None:
+    spoofed = {"X-Request-ID": bad}
     first, second = client.get("/readyz", headers=spoofed), client.get("/readyz", headers=spoofed)
     ids = [response.headers.get_list("x-request-id") for response in (first, second)]
     assert all(len(values) == 1 for values in ids), ids
@@ -133,3 +153,53 @@ def test_unverified_certificate_chain_is_rejected_by_a_default_client(
     """The edge's certificate is trusted through the development CA only."""
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(f"{stack.base_url}/readyz", verify=ssl.create_default_context())
+
+
+def test_a_chunked_body_over_the_cap_is_a_413_not_a_500(client: httpx.Client) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(BODY_CAP // 65_536 + 2):
+            yield b" " * 65_536
+
+    response = client.post(
+        "/v2/predict/batch", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large"}
+
+
+def test_an_http2_body_over_the_cap_is_a_413_not_a_500(stack: RunningStack) -> None:
+    with httpx.Client(base_url=stack.base_url, verify=stack.ssl_context(), http2=True) as h2:
+        response = h2.post(
+            "/v2/predict/batch",
+            content=iter([b" " * 65_536] * (BODY_CAP // 65_536 + 2)),
+            headers={"Content-Type": "application/json"},
+        )
+    assert response.http_version == "HTTP/2"
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body too large"}
+
+
+def _raw_https(stack: RunningStack, request: bytes) -> bytes:
+    context = stack.ssl_context()
+    with socket.create_connection(("127.0.0.1", stack.https_port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(request)
+            answer = b""
+            while chunk := tls.recv(65_536):
+                answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 9000
+         + b"\r\nConnection: close\r\n\r\n", 494),
+        (b"GET /readyz HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
+    ],
+    ids=["header too large", "no host"],
+)  # fmt: skip
+def test_edge_errors_speak_json(stack: RunningStack, request_bytes: bytes, status: int) -> None:
+    head, _, body = _raw_https(stack, request_bytes).partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == str(status).encode() or (status == 494 and b" 400 " in head)
+    assert json.loads(body.decode().strip().splitlines()[-1])["detail"]
