@@ -148,6 +148,8 @@ def stack_environment(state_dir: Path, **overrides: str) -> dict[str, str]:
             "DOCS_ENABLED": "true",
             # Generous for anonymous callers: these tests are about per-principal limits.
             "ANONYMOUS_RATE_LIMIT": "100000/minute",
+            # Likewise for failed authentications: revocation tests send many refused keys.
+            "AUTH_FAILURE_LIMIT": "100000/minute",
         }
     )
     env.update(overrides)

@@ -60,7 +60,7 @@ def test_the_stack_uses_the_given_redis_and_starts_none(scaled: RunningStack) ->
 async def test_the_limit_is_exact_across_instances(
     scaled: RunningStack, scaled_admin: dict[str, str]
 ) -> None:
-    responses = await api.burst_with_new_key(scaled, scaled_admin, "50/minute", 200, name="fifty")
+    responses = await api.burst_with_new_key(scaled, scaled_admin, "50/day", 200, name="fifty")
     assert Counter(response.status_code for response in responses) == {200: 50, 429: 150}
     served_by = upstreams(scaled, responses)
     assert set(served_by) == {f"127.0.0.1:{port}" for port in scaled.info.app_ports}
