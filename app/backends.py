@@ -78,6 +78,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
         refresh_token_ttl_seconds=settings.refresh_token_ttl_seconds,
         refresh_family_max_seconds=settings.refresh_family_max_seconds,
         api_key_pepper=pepper,
+        cache_stale_seconds=settings.auth_cache_stale_seconds,
     )
     stack.push_async_callback(auth.close)
     return auth
@@ -85,7 +86,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
 
 async def open_backends(app: FastAPI, settings: Settings, stack: AsyncExitStack) -> None:
     auth = await open_auth(settings, stack)
-    auth.start()  # the server's background work: writing key uses
+    auth.start()  # the server's background work: the change feed, writing key uses
     app.state.auth = auth
 
     limiter = Limiter.from_settings(settings)

@@ -1,8 +1,9 @@
 """API keys: issue, list, revoke, rotate, and check one presented by a client.
 
-The store is asked on every check, so a revoked or rotated key is refused by
-every worker from the next request on. A check writes nothing: uses are
-noted in memory and written in batches (``key_usage``).
+A check reads through the principal cache (``lookups``): no store round trip
+when the key is cached, and a revoked or rotated key is refused by every
+worker from the moment the change reaches it. A check writes nothing: uses
+are noted in memory and written in batches (``key_usage``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from datetime import timedelta
 
 from auth import validation
 from auth.api_keys import ApiKeyDigester, display_prefix, generate_api_key, is_well_formed
+from auth.cache import CredentialCache
 from auth.clock import Clock, utc_now
 from auth.errors import InvalidInput
 from auth.key_usage import KeyUsage
+from auth.lookups import CredentialLookups
 from auth.store.base import ApiKeyRecord, CredentialStore
 
 MAX_EXPIRES_IN_DAYS = 3650
@@ -36,11 +39,13 @@ class KeyService:
         digester: ApiKeyDigester,
         *,
         usage: KeyUsage | None = None,
+        lookups: CredentialLookups | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self._digester = digester
         self._usage = usage or KeyUsage(store)
+        self._lookups = lookups or CredentialLookups(store, CredentialCache())
         self._clock = clock
 
     async def create(
@@ -101,7 +106,7 @@ class KeyService:
         """The live key whose secret this is, or ``None``; a typo never reaches the store."""
         if not is_well_formed(secret):
             return None
-        record = await self._store.find_key_by_digest(self._digester.digest(secret))
+        record = await self._lookups.key_by_digest(self._digester.digest(secret))
         now = self._clock()
         if record is None or record.revoked_at is not None:
             return None
