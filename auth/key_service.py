@@ -90,6 +90,20 @@ class KeyService:
     async def list(self) -> list[ApiKeyRecord]:
         return [self._usage.merged(record) for record in await self._store.list_keys()]
 
+    async def update(
+        self, key_id: str, *, name: str | None = None, rate_limit: str | None = None
+    ) -> ApiKeyRecord | None:
+        """Rename or re-limit a key, same secret; every worker applies it at once.
+
+        ``None`` when unknown; ``InvalidInput`` for a bad name or limit.
+        """
+        record = await self._store.update_key(
+            key_id,
+            name=None if name is None else validation.key_name(name),
+            rate_limit=None if rate_limit is None else validation.rate_limit(rate_limit),
+        )
+        return None if record is None else self._usage.merged(record)
+
     async def revoke(self, key_id: str) -> bool:
         """``False`` when the key is unknown or already revoked."""
         return await self._store.revoke_key(key_id, self._clock())

@@ -143,3 +143,16 @@ async def test_invalid_key_requests_are_refused(
     with pytest.raises(InvalidInput):
         await context.keys.create(name, scopes, rate_limit, expires_in_days=days)
     assert await context.keys.list() == []
+
+
+async def test_update_renames_and_relimits_with_the_same_secret(context: AuthContext) -> None:
+    issued = await context.keys.create("k", ["predict"], "100/minute")
+    updated = await context.keys.update(issued.record.id, name="renamed", rate_limit="5/second")
+    assert updated is not None
+    assert (updated.name, updated.rate_limit) == ("renamed", "5/second")
+    principal = await context.principals.from_api_key(issued.secret)
+    assert principal is not None
+    assert principal.rate_limit == "5/second"
+    with pytest.raises(InvalidInput):
+        await context.keys.update(issued.record.id, rate_limit="lots")
+    assert await context.keys.update("unknown", name="x") is None

@@ -112,7 +112,12 @@ async def _log_out(admin: AuthContext, made: dict[str, Any]) -> object:
     return await admin.tokens.revoke(made["refresh_token"], "refresh_token")
 
 
+async def _reset_password(admin: AuthContext, made: dict[str, Any]) -> object:
+    return await admin.users.set_password("alice", "a brand new passphrase")
+
+
 REVOCATIONS: dict[str, tuple[Revocation, str]] = {
+    "password reset": (_reset_password, "token"),
     "key revoked": (_revoke_key, "key"),
     "key rotated": (_rotate_key, "key"),
     "key's owner deleted": (_delete_owner, "key"),
@@ -163,6 +168,30 @@ async def test_every_worker_refuses_a_revocation_within_100_ms(
     start = time.monotonic()
     await asyncio.wait_for(worker_refuses(), timeout=5)
     assert time.monotonic() - start < 0.1
+
+
+async def test_every_worker_applies_a_narrower_user_or_key_within_100_ms(
+    workers: tuple[AuthContext, AuthContext],
+) -> None:
+    """A token never grants more than its user holds now; a key's new limit applies."""
+    admin, worker = workers
+    made = await made_by_alice(admin)
+    token = await resolve(worker, "token", made)
+    key = await resolve(worker, "key", made)
+    assert token is not None
+    assert key is not None
+    assert (token.scopes, key.rate_limit) == ({"predict", "admin"}, "10/second")
+    await admin.users.set_scopes("alice", ["predict"])
+    await admin.keys.update(made["key_id"], rate_limit="3/second")
+    start = time.monotonic()
+    while True:
+        token, key = await resolve(worker, "token", made), await resolve(worker, "key", made)
+        assert token is not None
+        assert key is not None
+        if (token.scopes, key.rate_limit) == ({"predict"}, "3/second"):
+            break
+        assert time.monotonic() - start < 0.1
+        await asyncio.sleep(0.001)
 
 
 async def test_a_revocation_while_a_workers_feed_is_down_is_not_missed(

@@ -56,3 +56,16 @@ async def test_audit_trail(context: AuthContext) -> None:
     ]
     assert len(await context.audit.recent(1)) == 1
     assert await context.audit.recent(-5) == []
+
+
+async def test_changes_are_validated_and_unknown_users_are_none(context: AuthContext) -> None:
+    await context.users.create("alice", "a long enough passphrase", ["predict"])
+    with pytest.raises(InvalidInput):
+        await context.users.set_scopes("alice", ["superuser"])
+    with pytest.raises(InvalidInput):
+        await context.users.set_password("alice", "short")
+    assert await context.users.set_scopes("nobody", ["predict"]) is None
+    assert await context.users.set_password("nobody", "a long enough passphrase") is None
+    changed = await context.users.set_scopes("alice", ["admin"])
+    assert changed is not None
+    assert changed.scopes == {"admin"}
