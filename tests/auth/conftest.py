@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from auth.passwords import PasswordHasher
 from auth.store.base import CredentialStore
 from auth.store.redis import RedisCredentialStore
 from auth.store.sqlite import SqliteCredentialStore
+from tests.support.redis_server import RedisServer
 
 STORE_KINDS = ["sqlite", "redis", "redis-decoded"]
 ISSUER = "housing-api-test"
@@ -77,6 +78,15 @@ async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         await opened_store.close()
         if client is not None:
             await client.aclose()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, free to stop, restart and stall."""
+    server = RedisServer(tmp_path / "own-redis")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 
 import pytest
 from prometheus_client import REGISTRY
@@ -117,14 +116,21 @@ def stale_answers() -> float:
     return REGISTRY.get_sample_value("auth_cache_stale_answers_total") or 0.0
 
 
-async def test_an_outage_is_bridged_for_stale_seconds_then_refused() -> None:
-    cache = following_cache(stale_seconds=0.3)
+async def down() -> Mapping[str, Fact | None]:
+    """A store that does not answer."""
+    raise RedisConnectionError("down")
+
+
+async def cache_in_an_outage(stale_seconds: float) -> CredentialCache:
+    """A cache holding ``key:d``, whose feed just broke."""
+    cache = following_cache(stale_seconds=stale_seconds)
     await cache.read(["key:d"], Loader({"key:d": True}))
     cache.lost()
+    return cache
 
-    async def down() -> Mapping[str, Fact | None]:
-        raise RedisConnectionError("down")
 
+async def test_an_outage_is_bridged_for_stale_seconds_then_refused() -> None:
+    cache = await cache_in_an_outage(stale_seconds=0.3)
     before = stale_answers()
     assert await cache.read(["key:d"], down) == {"key:d": True}
     assert stale_answers() == before + 1
@@ -137,26 +143,12 @@ async def test_an_outage_is_bridged_for_stale_seconds_then_refused() -> None:
 
 
 async def test_zero_stale_seconds_refuses_at_once() -> None:
-    cache = following_cache(stale_seconds=0)
-    await cache.read(["key:d"], Loader({"key:d": True}))
-    cache.lost()
-
-    async def down() -> Mapping[str, Fact | None]:
-        raise RedisConnectionError("down")
-
+    cache = await cache_in_an_outage(stale_seconds=0)
     with pytest.raises(RedisError):
         await cache.read(["key:d"], down)
 
 
 # the same, end to end: a real Redis stopped under a started context
-
-
-@pytest.fixture
-async def own_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 async def outage_context(server: RedisServer, stale_seconds: float) -> tuple[AuthContext, Redis]:
