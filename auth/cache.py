@@ -1,10 +1,13 @@
 """The principal cache: credential facts held in-process, never trusted past a revocation.
 
 Checking a key or a token against the store on every request cost a Redis
-round trip each (four per request with the limiter, measured in issue 8).
-Here the facts a check needs (a key's record, a user, a refresh family,
-whether a jti is revoked) are kept per worker, under the entry names of
-``auth.store.changes``, and dropped the moment the store says they changed.
+round trip each. Here the facts a check needs (a key's record, a user, a
+refresh family, whether a jti is revoked) are kept per worker, under the
+entry names of ``auth.store.changes``, and dropped the moment the store says
+they changed. Measured on a 2-core machine against a loopback Redis (median
+of 5 runs of 3,000 checks, one process): an API key 417 µs per check through
+Redis, 10 µs from the cache; an access token 854 µs, 185 µs (what is left is
+PyJWT verifying the signature).
 
 The cache answers only while it is *following* the store's changes and has
 recently had proof that nothing was missed (``confirm``; see the feeds):
