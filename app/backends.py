@@ -80,6 +80,7 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
         refresh_family_max_seconds=settings.refresh_family_max_seconds,
         api_key_pepper=peppers,
         password_min_length=settings.password_min_length,
+        cache_stale_seconds=settings.auth_cache_stale_seconds,
     )
     stack.push_async_callback(auth.close)
     return auth
@@ -89,7 +90,7 @@ async def open_services(
     settings: Settings, models: ModelRegistry, stack: AsyncExitStack
 ) -> Services:
     auth = await open_auth(settings, stack)
-    auth.start()  # the server's background work: writing key uses
+    auth.start()  # the server's background work: the change feed, writing key uses
     limiter = Limiter(
         redis_url=settings.redis_url,
         timeout_seconds=settings.redis_timeout_seconds,

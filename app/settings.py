@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # A login's absolute lifetime: refreshing slides no further, the user logs in again.
     refresh_family_max_seconds: int = Field(30 * 86_400, ge=3600, le=365 * 86_400)
 
+    # During a store outage, a credential checked in the last seconds before it may keep
+    # working this long from the in-process cache (0: refuse at once).
+    auth_cache_stale_seconds: float = Field(5.0, ge=0, le=60)
+
     # API keys are stored as HMAC-SHA256(pepper, key).
     api_key_pepper: SecretStr | None = None
     # Rotation: "id:secret,id:secret"; the first digests new keys, every one verifies

@@ -16,9 +16,11 @@ from collections.abc import Sequence
 
 from auth.api_keys import ApiKeyDigester
 from auth.audit import AuditLog
+from auth.cache import DEFAULT_STALE_SECONDS, CredentialCache
 from auth.clock import Clock, utc_now
 from auth.key_service import KeyService
 from auth.key_usage import DEFAULT_FLUSH_SECONDS, KeyUsage
+from auth.lookups import CredentialLookups
 from auth.password_policy import DEFAULT_MIN_LENGTH
 from auth.passwords import PasswordHasher
 from auth.refresh import DEFAULT_FAMILY_MAX_SECONDS, RefreshTokenFamilies
@@ -48,6 +50,7 @@ class AuthContext:
         password_hasher: PasswordHasher | None = None,
         password_min_length: int = DEFAULT_MIN_LENGTH,
         key_usage_flush_seconds: float = DEFAULT_FLUSH_SECONDS,
+        cache_stale_seconds: float = DEFAULT_STALE_SECONDS,
         clock: Clock = utc_now,
     ) -> None:
         self.store = store
@@ -70,19 +73,32 @@ class AuthContext:
         self.users = UserService(
             store, self.passwords, password_min_length=password_min_length, clock=clock
         )
+        self.cache = CredentialCache(stale_seconds=cache_stale_seconds)
+        lookups = CredentialLookups(store, self.cache)
         self.key_usage = KeyUsage(store, flush_seconds=key_usage_flush_seconds)
         self.keys = KeyService(
-            store, ApiKeyDigester(api_key_pepper), usage=self.key_usage, clock=clock
+            store,
+            ApiKeyDigester(api_key_pepper),
+            usage=self.key_usage,
+            lookups=lookups,
+            clock=clock,
         )
         self.audit = AuditLog(store, clock=clock)
         self._tasks: list[asyncio.Task[None]] = []
-        self.principals = PrincipalResolver(store, self.access_tokens, self.keys, clock=clock)
+        self.principals = PrincipalResolver(lookups, self.access_tokens, self.keys, clock=clock)
 
     def start(self) -> None:
-        """Start the background work of this process (call once, in a running event loop)."""
+        """Start this process's background work (once, in a running event loop).
+
+        Following the store's changes is what lets the principal cache answer;
+        a context never started asks the store on every check.
+        """
         if self._tasks:
             raise RuntimeError("already started")
-        self._tasks = [asyncio.create_task(self.key_usage.run(), name="auth-key-usage")]
+        self._tasks = [
+            asyncio.create_task(self.store.follow_changes(self.cache), name="auth-changes"),
+            asyncio.create_task(self.key_usage.run(), name="auth-key-usage"),
+        ]
 
     async def close(self) -> None:
         """Stop the background work, write what it still holds, close the store."""

@@ -1,8 +1,9 @@
 """API keys: issue, list, revoke, rotate, and check one presented by a client.
 
-The store is asked on every check, so a revoked or rotated key is refused by
-every worker from the next request on. A check writes nothing: uses are
-noted in memory and written in batches (``key_usage``).
+A check reads through the principal cache (``lookups``): no store round trip
+when the key is cached, and a revoked or rotated key is refused by every
+worker from the moment the change reaches it. A check writes nothing: uses
+are noted in memory and written in batches (``key_usage``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from datetime import timedelta
 
 from auth import validation
 from auth.api_keys import ApiKeyDigester, display_prefix, generate_api_key, is_well_formed
+from auth.cache import CredentialCache
 from auth.clock import Clock, utc_now
 from auth.errors import InvalidInput
 from auth.key_usage import KeyUsage
+from auth.lookups import CredentialLookups
 from auth.store.base import ApiKeyRecord, CredentialStore
 
 MAX_EXPIRES_IN_DAYS = 3650
@@ -36,11 +39,13 @@ class KeyService:
         digester: ApiKeyDigester,
         *,
         usage: KeyUsage | None = None,
+        lookups: CredentialLookups | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self._digester = digester
         self._usage = usage or KeyUsage(store)
+        self._lookups = lookups or CredentialLookups(store, CredentialCache())
         self._clock = clock
 
     async def create(
@@ -90,6 +95,20 @@ class KeyService:
     async def list(self) -> list[ApiKeyRecord]:
         return [self._usage.merged(record) for record in await self._store.list_keys()]
 
+    async def update(
+        self, key_id: str, *, name: str | None = None, rate_limit: str | None = None
+    ) -> ApiKeyRecord | None:
+        """Rename or re-limit a key, same secret; every worker applies it at once.
+
+        ``None`` when unknown; ``InvalidInput`` for a bad name or limit.
+        """
+        record = await self._store.update_key(
+            key_id,
+            name=None if name is None else validation.key_name(name),
+            rate_limit=None if rate_limit is None else validation.rate_limit(rate_limit),
+        )
+        return None if record is None else self._usage.merged(record)
+
     async def revoke(self, key_id: str) -> bool:
         """``False`` when the key is unknown or already revoked."""
         return await self._store.revoke_key(key_id, self._clock())
@@ -105,11 +124,11 @@ class KeyService:
     async def _find(self, secret: str) -> ApiKeyRecord | None:
         """Look the key up under each pepper, current first; re-tag one found under an old one."""
         current, *older = self._digester.candidates(secret)
-        record = await self._store.find_key_by_digest(current)
+        record = await self._lookups.key_by_digest(current)
         if record is not None or not older:
             return record
         for digest in older:
-            record = await self._store.find_key_by_digest(digest)
+            record = await self._lookups.key_by_digest(digest)
             if record is not None:
                 retagged = await self._store.rotate_key(record.id, record.prefix, current)
                 return retagged or record

@@ -18,6 +18,7 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
+from auth.cancellation import stop_if_cancelled
 from auth.store import STORE_UNAVAILABLE
 from auth.store.base import ApiKeyRecord, CredentialStore
 
@@ -60,6 +61,7 @@ class KeyUsage:
     async def run(self) -> None:
         """Flush every ``flush_seconds`` until cancelled; an outage only delays the writes."""
         while True:
+            stop_if_cancelled()  # a Redis write may have swallowed the cancellation
             await asyncio.sleep(self._flush_seconds)
             try:
                 await self.flush()

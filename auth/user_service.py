@@ -60,6 +60,28 @@ class UserService:
     async def count(self) -> int:
         return await self._store.count_users()
 
+    async def set_scopes(self, username: str, scopes: Iterable[str]) -> UserRecord | None:
+        """What the user may do from now on; their live tokens shrink with it at once.
+
+        ``None`` when unknown; ``InvalidInput`` for an unknown scope.
+        """
+        return await self._store.set_user_scopes(
+            validation.canonical_username(username), validation.known_scopes(scopes)
+        )
+
+    async def set_password(
+        self, username: str, password: str, *, keep_family: str | None = None
+    ) -> UserRecord | None:
+        """A new password; every login of the user ends (its refresh and access tokens)
+        except ``keep_family``, the caller's own (the ``sid`` of its access token).
+
+        ``None`` when unknown; ``InvalidInput`` for a password the policy refuses.
+        """
+        name = validation.canonical_username(username)
+        accepted = check_new_password(password, min_length=self._password_min_length, username=name)
+        password_hash = await asyncio.to_thread(self._passwords.hash_password, accepted)
+        return await self._store.set_user_password(name, password_hash, keep_family)
+
     async def delete(self, username: str) -> bool:
         """Their refresh families and the keys they own are revoked with them, at once.
 

@@ -163,6 +163,16 @@ class CredentialStore(Protocol):
     async def get_user(self, username: str) -> UserRecord | None: ...
     async def list_users(self) -> list[UserRecord]: ...
     async def count_users(self) -> int: ...
+    async def set_user_scopes(self, username: str, scopes: frozenset[str]) -> UserRecord | None:
+        """Change what the user may do; their tokens shrink with it. ``None`` if unknown."""
+
+    async def set_user_password(
+        self, username: str, password_hash: str, keep_family: str | None = None
+    ) -> UserRecord | None:
+        """Change the password and end every login of the user (refresh family, and with it
+        its access tokens) but ``keep_family``, the one that made the change. ``None`` if
+        unknown."""
+
     async def delete_user(self, username: str, at: datetime) -> bool:
         """Delete the user, revoke every refresh family and every key they own, at once.
 
@@ -183,6 +193,11 @@ class CredentialStore(Protocol):
         self, key_id: str, new_prefix: str, new_secret_digest: str
     ) -> ApiKeyRecord | None:
         """Swap the secret atomically; the old digest stops matching at once."""
+
+    async def update_key(
+        self, key_id: str, *, name: str | None = None, rate_limit: str | None = None
+    ) -> ApiKeyRecord | None:
+        """Rename or re-limit a key, not its secret. ``None`` if unknown."""
 
     async def touch_keys(self, uses: Mapping[str, datetime]) -> None:
         """Record when keys were last used (``id -> moment``), in one round trip.

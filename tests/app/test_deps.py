@@ -106,6 +106,7 @@ def store(tmp_path: Path) -> CountingStore:
 @pytest.fixture
 async def context(store: CountingStore) -> AsyncIterator[AuthContext]:
     built = build_context(store)
+    built.start()
     await built.users.create("admin", PASSWORD, ["admin", "predict"])
     await built.users.create("predictor", PASSWORD, ["predict"])
     yield built

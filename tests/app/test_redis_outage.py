@@ -27,7 +27,10 @@ def _timed(client: TestClient, method: str, path: str, **kwargs: object) -> tupl
 def test_redis_down_answers_503_fast_and_recovers(
     tmp_path: Path, redis_server: RedisServer, redis_url: str
 ) -> None:
-    settings = make_settings(tmp_path, redis_url=redis_url, redis_timeout_seconds=TIMEOUT)
+    # No grace from the credential cache (tests/app/test_auth_cache_outage.py has it).
+    settings = make_settings(
+        tmp_path, redis_url=redis_url, redis_timeout_seconds=TIMEOUT, auth_cache_stale_seconds=0
+    )
     with TestClient(create_app(settings)) as client:
         admin = {"Authorization": f"Bearer {password_token(client, ADMIN, ADMIN_PASSWORD)}"}
         key = {"X-API-Key": create_key(client, admin, ["predict"], "1000/minute")["key"]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from auth.passwords import PasswordHasher
 from auth.store.base import CredentialStore
 from auth.store.redis import RedisCredentialStore
 from auth.store.sqlite import SqliteCredentialStore
+from tests.support.redis_server import RedisServer
 
 STORE_KINDS = ["sqlite", "redis", "redis-decoded"]
 ISSUER = "housing-api-test"
@@ -80,6 +81,15 @@ async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
 
 
 @pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, free to stop, restart and stall."""
+    server = RedisServer(tmp_path / "own-redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 async def store(open_store: StoreOpener) -> CredentialStore:
     """Each adapter in turn, empty, on a real backend."""
     return await open_store()
@@ -92,22 +102,37 @@ def build_context(
     clock: SteppingClock | None = None,
     **options: Any,
 ) -> AuthContext:
-    """A real context on ``store`` with fresh random secrets; ``options`` go to ``AuthContext``."""
-    return AuthContext(
-        store,
-        signing_keys=[("test-key-1", secrets.token_urlsafe(48))],
-        algorithm="HS256",
-        issuer=ISSUER,
-        audience=AUDIENCE,
-        access_token_ttl_seconds=900,
-        refresh_token_ttl_seconds=14 * 86_400,
-        api_key_pepper=secrets.token_hex(32),
-        password_hasher=hasher or cheap_hasher(),
-        clock=clock or SteppingClock(),
-        **options,
-    )
+    """A real context on ``store`` with fresh random secrets; ``options`` go to ``AuthContext``.
+
+    Pass the same ``signing_keys`` and ``api_key_pepper`` (``fresh_secrets()``) to
+    two contexts and they are two workers of one deployment.
+    """
+    settings: dict[str, Any] = {
+        **fresh_secrets(),
+        "algorithm": "HS256",
+        "issuer": ISSUER,
+        "audience": AUDIENCE,
+        "access_token_ttl_seconds": 900,
+        "refresh_token_ttl_seconds": 14 * 86_400,
+        "password_hasher": hasher or cheap_hasher(),
+        "clock": clock or SteppingClock(),
+    }
+    return AuthContext(store, **(settings | options))
+
+
+def fresh_secrets() -> dict[str, Any]:
+    return {
+        "signing_keys": [("test-key-1", secrets.token_urlsafe(48))],
+        "api_key_pepper": secrets.token_hex(32),
+    }
 
 
 @pytest.fixture
-def context(store: CredentialStore, hasher: PasswordHasher, clock: SteppingClock) -> AuthContext:
-    return build_context(store, hasher=hasher, clock=clock)
+async def context(
+    store: CredentialStore, hasher: PasswordHasher, clock: SteppingClock
+) -> AsyncIterator[AuthContext]:
+    """Started, as the server starts it: every check goes through the principal cache."""
+    built = build_context(store, hasher=hasher, clock=clock)
+    built.start()
+    yield built
+    await built.close()

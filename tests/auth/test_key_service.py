@@ -176,3 +176,16 @@ async def test_the_pepper_rotates_without_killing_keys(tmp_path: Path) -> None:
         assert (await after.check(fresh.secret)) is not None
     finally:
         await store.close()
+
+
+async def test_update_renames_and_relimits_with_the_same_secret(context: AuthContext) -> None:
+    issued = await context.keys.create("k", ["predict"], "100/minute")
+    updated = await context.keys.update(issued.record.id, name="renamed", rate_limit="5/second")
+    assert updated is not None
+    assert (updated.name, updated.rate_limit) == ("renamed", "5/second")
+    principal = await context.principals.from_api_key(issued.secret)
+    assert principal is not None
+    assert principal.rate_limit == "5/second"
+    with pytest.raises(InvalidInput):
+        await context.keys.update(issued.record.id, rate_limit="lots")
+    assert await context.keys.update("unknown", name="x") is None

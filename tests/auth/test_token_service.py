@@ -145,6 +145,36 @@ async def test_a_logins_access_tokens_end_with_it(
     assert await context.principals.from_access_token(grant.access_token) is None
 
 
+async def test_a_refresh_grants_no_more_than_the_user_holds_now(
+    context: AuthContext, alice: str
+) -> None:
+    grant = await context.tokens.password_grant(alice, PASSWORD)
+    await context.users.set_scopes(alice, ["predict"])
+    principal = await context.principals.from_access_token(grant.access_token)
+    assert principal is not None
+    assert principal.scopes == {"predict"}
+    refreshed = await context.tokens.refresh_grant(grant.refresh_token)
+    assert refreshed.scope == "predict"
+    assert context.access_tokens.decode(refreshed.access_token).scopes == {"predict"}
+
+
+async def test_a_password_change_ends_every_other_login(context: AuthContext, alice: str) -> None:
+    mine = await context.tokens.password_grant(alice, PASSWORD)
+    other = await context.tokens.password_grant(alice, PASSWORD)
+    own_family = context.access_tokens.decode(mine.access_token).family_id
+    changed = await context.users.set_password(
+        alice, "a brand new passphrase", keep_family=own_family
+    )
+    assert changed is not None
+    assert await context.principals.from_access_token(mine.access_token) is not None
+    assert await context.principals.from_access_token(other.access_token) is None
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(other.refresh_token)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.password_grant(alice, PASSWORD)
+    assert await context.tokens.password_grant(alice, "a brand new passphrase")
+
+
 async def test_reusing_a_refresh_token_kills_the_family(context: AuthContext, alice: str) -> None:
     first = await context.tokens.password_grant(alice, PASSWORD)
     second = await context.tokens.refresh_grant(first.refresh_token)

@@ -91,3 +91,16 @@ async def test_nobody_grants_a_scope_it_does_not_hold(context: AuthContext) -> N
         "k", ["admin"], "10/minute", granter_scopes=frozenset({"admin", "predict"})
     )
     assert issued.record.scopes == admin_only
+
+
+async def test_changes_are_validated_and_unknown_users_are_none(context: AuthContext) -> None:
+    await context.users.create("alice", "a long enough passphrase", ["predict"])
+    with pytest.raises(InvalidInput):
+        await context.users.set_scopes("alice", ["superuser"])
+    with pytest.raises(InvalidInput):
+        await context.users.set_password("alice", "short")
+    assert await context.users.set_scopes("nobody", ["predict"]) is None
+    assert await context.users.set_password("nobody", "a long enough passphrase") is None
+    changed = await context.users.set_scopes("alice", ["admin"])
+    assert changed is not None
+    assert changed.scopes == {"admin"}

@@ -53,6 +53,14 @@ for _, item in ipairs(redis.call('HGETALL', KEYS[1])) do table.insert(result, it
 return changes(result)
 """
 
+UPDATE_KEY = """
+-- KEYS: key hash. ARGV: field/value pairs, channel. Returns the hash, flat ({} if unknown).
+if redis.call('EXISTS', KEYS[1]) == 0 then return changes({}) end
+if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 1, #ARGV - 1)) end
+table.insert(changed, 'key:' .. redis.call('HGET', KEYS[1], 'secret_digest'))
+return changes(redis.call('HGETALL', KEYS[1]))
+"""
+
 TOUCH_KEYS = """
 -- KEYS: key hashes. ARGV: last_used_at_us for each, in the same order
 for i, key in ipairs(KEYS) do
@@ -138,6 +146,14 @@ class RedisApiKeys(RedisStoreBase):
         if status == -1:
             raise AlreadyExists(key_id)
         return key_record(pairs(flat)) if status == 1 else None
+
+    async def update_key(
+        self, key_id: str, *, name: str | None = None, rate_limit: str | None = None
+    ) -> ApiKeyRecord | None:
+        changes = {"name": name, "rate_limit": rate_limit}
+        flat = [item for pair in changes.items() if pair[1] is not None for item in pair]
+        fields = pairs(await self._change(UPDATE_KEY, keys=[self._names.key(key_id)], args=flat))
+        return key_record(fields) if fields else None
 
     async def touch_keys(self, uses: Mapping[str, datetime]) -> None:
         if uses:

@@ -25,6 +25,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from auth.cancellation import stop_if_cancelled
 from auth.store.changes import ChangeListener
 from auth.store.redis.base import RedisStoreBase, text
 
@@ -41,6 +42,7 @@ class RedisChangeFeed(RedisStoreBase):
         self._fanout.add(listener)
         try:
             while True:
+                stop_if_cancelled()  # see auth.cancellation
                 try:
                     await self._follow(listener)
                 except (RedisError, OSError) as exc:
@@ -68,6 +70,7 @@ class RedisChangeFeed(RedisStoreBase):
         pings: deque[float] = deque()
         next_ping = time.monotonic()
         while True:
+            stop_if_cancelled()  # see auth.cancellation
             now = time.monotonic()
             if now >= next_ping:
                 if pings and now - pings[0] > PONG_TIMEOUT_SECONDS:

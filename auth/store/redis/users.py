@@ -52,6 +52,33 @@ redis.call('DEL', owned)
 return changes(1)
 """
 
+SET_USER_SCOPES = """
+-- KEYS: user hash. ARGV: username, scopes, channel. Returns the hash, flat ({} if unknown).
+if redis.call('EXISTS', KEYS[1]) == 0 then return changes({}) end
+redis.call('HSET', KEYS[1], 'scopes', ARGV[2])
+table.insert(changed, 'user:' .. ARGV[1])
+return changes(redis.call('HGETALL', KEYS[1]))
+"""
+
+SET_USER_PASSWORD = """
+-- KEYS: user hash. ARGV: username, password_hash, family to keep (or ''),
+--       user-families prefix, family prefix, channel. Returns the hash, flat ({} if unknown).
+if redis.call('EXISTS', KEYS[1]) == 0 then return changes({}) end
+redis.call('HSET', KEYS[1], 'password_hash', ARGV[2])
+table.insert(changed, 'user:' .. ARGV[1])
+local user_id = redis.call('HGET', KEYS[1], 'user_id')
+if user_id then
+  for _, family_id in ipairs(redis.call('ZRANGE', ARGV[4] .. user_id, 0, -1)) do
+    local family = ARGV[5] .. family_id
+    if family_id ~= ARGV[3] and redis.call('EXISTS', family) == 1 then
+      redis.call('HSET', family, 'revoked', '1')
+      table.insert(changed, 'family:' .. family_id)
+    end
+  end
+end
+return changes(redis.call('HGETALL', KEYS[1]))
+"""  # noqa: S105 (a script, not a password)
+
 ADOPT_USER = """
 -- A user stored before users had ids gets one, once. KEYS: user hash.
 -- ARGV: username, new user_id, user-id index prefix. Returns the hash, flat.
@@ -100,6 +127,28 @@ class RedisUsers(RedisStoreBase):
 
     async def count_users(self) -> int:
         return int(await self._redis.scard(self._names.users))
+
+    async def set_user_scopes(self, username: str, scopes: frozenset[str]) -> UserRecord | None:
+        flat = await self._change(
+            SET_USER_SCOPES, keys=[self._names.user(username)], args=[username, join_scopes(scopes)]
+        )
+        return await self._user_record(username, pairs(flat))
+
+    async def set_user_password(
+        self, username: str, password_hash: str, keep_family: str | None = None
+    ) -> UserRecord | None:
+        flat = await self._change(
+            SET_USER_PASSWORD,
+            keys=[self._names.user(username)],
+            args=[
+                username,
+                password_hash,
+                keep_family or "",
+                self._names.user_families(""),
+                self._names.family(""),
+            ],
+        )
+        return await self._user_record(username, pairs(flat))
 
     async def delete_user(self, username: str, at: datetime) -> bool:
         deleted = await self._change(

@@ -104,6 +104,20 @@ class SqliteApiKeys(SqliteStoreBase):
 
         return await self._change(work)
 
+    async def update_key(
+        self, key_id: str, *, name: str | None = None, rate_limit: str | None = None
+    ) -> ApiKeyRecord | None:
+        def work(c: sqlite3.Connection) -> tuple[ApiKeyRecord | None, Changed]:
+            c.execute(
+                "UPDATE api_keys SET name = coalesce(?, name), "
+                "rate_limit = coalesce(?, rate_limit) WHERE id = ?",
+                (name, rate_limit, key_id),
+            )
+            record = _select_key(c, _SELECT_KEY_BY_ID, key_id)
+            return record, [] if record is None else [key_entry(record.secret_digest)]
+
+        return await self._change(work)
+
     async def touch_keys(self, uses: Mapping[str, datetime]) -> None:
         if uses:
             await self._db.write(

@@ -38,10 +38,7 @@ class SqliteUsers(SqliteStoreBase):
         await self._db.write(work)
 
     async def get_user(self, username: str) -> UserRecord | None:
-        row = await self._db.read(
-            lambda c: c.execute(SELECT_USERS + " WHERE username = ?", (username,)).fetchone()
-        )
-        return None if row is None else user_record(row)
+        return await self._db.read(lambda c: _select_user(c, username))
 
     async def list_users(self) -> list[UserRecord]:
         rows = await self._db.read(
@@ -51,6 +48,35 @@ class SqliteUsers(SqliteStoreBase):
 
     async def count_users(self) -> int:
         return await self._db.read(lambda c: c.execute("SELECT count(*) FROM users").fetchone()[0])
+
+    async def set_user_scopes(self, username: str, scopes: frozenset[str]) -> UserRecord | None:
+        def work(c: sqlite3.Connection) -> tuple[UserRecord | None, Changed]:
+            c.execute(
+                "UPDATE users SET scopes = ? WHERE username = ?", (join_scopes(scopes), username)
+            )
+            return _select_user(c, username), [user_entry(username)]
+
+        return await self._change(work)
+
+    async def set_user_password(
+        self, username: str, password_hash: str, keep_family: str | None = None
+    ) -> UserRecord | None:
+        def work(c: sqlite3.Connection) -> tuple[UserRecord | None, Changed]:
+            c.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ?", (password_hash, username)
+            )
+            user = _select_user(c, username)
+            if user is None:
+                return None, []
+            ended = c.execute(
+                "SELECT family_id FROM refresh_families "
+                "WHERE user_id = ? AND family_id IS NOT ? AND revoked = 0",
+                (user.user_id, keep_family),
+            ).fetchall()
+            c.executemany("UPDATE refresh_families SET revoked = 1 WHERE family_id = ?", ended)
+            return user, [user_entry(username), *(family_entry(f) for (f,) in ended)]
+
+        return await self._change(work)
 
     async def delete_user(self, username: str, at: datetime) -> bool:
         def work(c: sqlite3.Connection) -> tuple[bool, Changed]:
@@ -86,3 +112,8 @@ def user_record(row: tuple[str, str, str, int, str]) -> UserRecord:
     return UserRecord(
         username, password_hash, split_scopes(scopes), from_micros(created_at), user_id
     )
+
+
+def _select_user(c: sqlite3.Connection, username: str) -> UserRecord | None:
+    row = c.execute(SELECT_USERS + " WHERE username = ?", (username,)).fetchone()
+    return None if row is None else user_record(row)

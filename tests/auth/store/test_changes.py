@@ -54,6 +54,13 @@ async def test_each_change_is_told_here_before_the_write_returns(store: Credenti
         rotate = store.rotate_key("k2", "hpk_New1", "f" * 64)
         assert f"key:{other.secret_digest}" in await heard(recorder, rotate)
         assert f"key:{'f' * 64}" in await heard(recorder, store.revoke_key("k2", NOW))
+        set_scopes = store.set_user_scopes("alice", frozenset({"predict"}))
+        assert "user:alice" in await heard(recorder, set_scopes)
+        relimit = store.update_key("k1", rate_limit="1/second")
+        assert f"key:{owned.secret_digest}" in await heard(recorder, relimit)
+        await store.add_refresh_token(refresh("fam-4"))
+        set_password = store.set_user_password("alice", "new-hash")
+        assert await heard(recorder, set_password) >= {"user:alice", "family:fam-4"}
         await store.add_refresh_token(refresh("fam-3"))
         assert await heard(recorder, store.delete_user("alice", NOW)) >= {
             "user:alice",

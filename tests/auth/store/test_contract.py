@@ -101,6 +101,42 @@ async def test_list_and_count_users(store: CredentialStore) -> None:
     assert await store.count_users() == 3
 
 
+async def test_set_user_scopes(store: CredentialStore) -> None:
+    await store.create_user(user())
+    changed = await store.set_user_scopes("alice", frozenset({"admin", "predict"}))
+    assert changed == replace(user(), scopes=frozenset({"admin", "predict"}))
+    assert await store.get_user("alice") == changed
+    assert await store.set_user_scopes("nobody", frozenset({"predict"})) is None
+
+
+async def test_set_user_password_ends_every_login_but_the_kept_one(
+    store: CredentialStore,
+) -> None:
+    await store.create_user(user())
+    await store.create_user(user("bob"))
+    kept, ended, bobs = refresh("kept"), refresh("ended"), refresh("bobs", username="bob")
+    for token in (kept, ended, bobs):
+        await store.add_refresh_token(token)
+    changed = await store.set_user_password("alice", "new-hash", keep_family="kept")
+    assert changed == replace(user(), password_hash="new-hash")
+    assert await store.get_user("alice") == changed
+    outcomes = [
+        (await store.spend_refresh_token(t.digest, NOW)).outcome for t in (kept, ended, bobs)
+    ]
+    assert outcomes == [SpendOutcome.SPENT, SpendOutcome.INVALID, SpendOutcome.SPENT]
+    assert await store.set_user_password("nobody", "h") is None
+
+
+async def test_set_user_password_without_a_kept_login_ends_them_all(
+    store: CredentialStore,
+) -> None:
+    await store.create_user(user())
+    token = refresh("fam")
+    await store.add_refresh_token(token)
+    await store.set_user_password("alice", "new-hash")
+    assert (await store.spend_refresh_token(token.digest, NOW)).outcome is SpendOutcome.INVALID
+
+
 async def test_delete_user(store: CredentialStore) -> None:
     await store.create_user(user())
     assert await store.delete_user("alice", NOW) is True
@@ -320,6 +356,18 @@ async def test_a_recreated_user_owns_none_of_the_old_keys(store: CredentialStore
         await store.create_key(key("late", owner_id="first"))
 
 
+async def test_update_key_changes_name_and_limit_not_the_secret(store: CredentialStore) -> None:
+    original = key("k1")
+    await store.create_key(original)
+    renamed = await store.update_key("k1", name="renamed")
+    assert renamed == replace(original, name="renamed")
+    relimited = await store.update_key("k1", rate_limit="5/second")
+    assert relimited == replace(original, name="renamed", rate_limit="5/second")
+    assert await store.find_key_by_digest(original.secret_digest) == relimited
+    assert await store.update_key("k1") == relimited
+    assert await store.update_key("ghost", name="x") is None
+
+
 async def test_touch_keys_records_the_latest_use_of_each(store: CredentialStore) -> None:
     for key_id in ("k1", "k2"):
         await store.create_key(key(key_id))
@@ -524,6 +572,7 @@ def test_this_suite_covers_every_protocol_method() -> None:
     covered = {
         "ping", "close",
         "create_user", "get_user", "list_users", "count_users", "delete_user",
+        "set_user_scopes", "set_user_password", "update_key",
         "create_key", "get_key", "find_key_by_digest", "list_keys", "revoke_key", "rotate_key",
         "touch_keys",
         "add_refresh_token", "spend_refresh_token", "revoke_refresh_family",

@@ -3,9 +3,7 @@ never a silent gap (a dropped connection, a restart or a stalled Redis is notice
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -30,15 +28,6 @@ def app_like_client(url: str) -> Redis:
     )
 
 
-@pytest.fixture
-async def own_server(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    """A Redis of this test's own, free to stop and stall."""
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
-
-
 async def test_another_client_hears_a_change_within_100_ms(redis_url: str) -> None:
     writer_client, reader_client = Redis.from_url(redis_url), app_like_client(redis_url)
     try:
@@ -51,9 +40,9 @@ async def test_another_client_hears_a_change_within_100_ms(redis_url: str) -> No
         await reader_client.aclose()
 
 
-async def test_a_dropped_subscription_is_lost_then_resynced(own_server: RedisServer) -> None:
+async def test_a_dropped_subscription_is_lost_then_resynced(own_redis: RedisServer) -> None:
     """redis-py reconnects by itself: the feed must still say changes may have been missed."""
-    client, admin = app_like_client(own_server.url), Redis.from_url(own_server.url)
+    client, admin = app_like_client(own_redis.url), Redis.from_url(own_redis.url)
     try:
         async with following(RedisCredentialStore(client)) as recorder:
             assert await admin.client_kill_filter(_type="pubsub") == 1
@@ -63,21 +52,21 @@ async def test_a_dropped_subscription_is_lost_then_resynced(own_server: RedisSer
         await admin.aclose()
 
 
-async def test_a_restart_is_lost_then_resynced(own_server: RedisServer) -> None:
-    client = app_like_client(own_server.url)
+async def test_a_restart_is_lost_then_resynced(own_redis: RedisServer) -> None:
+    client = app_like_client(own_redis.url)
     try:
         async with following(RedisCredentialStore(client)) as recorder:
-            own_server.stop()
+            own_redis.stop()
             await eventually(lambda: recorder.losses > 0)
-            own_server.start()
+            own_redis.start()
             await eventually(lambda: recorder.resyncs > 1)
     finally:
         await client.aclose()
 
 
-async def test_a_silent_redis_is_given_up_on(own_server: RedisServer) -> None:
+async def test_a_silent_redis_is_given_up_on(own_redis: RedisServer) -> None:
     """A stalled server (or a partition) closes nothing: the unanswered PING tells."""
-    client, admin = app_like_client(own_server.url), Redis.from_url(own_server.url)
+    client, admin = app_like_client(own_redis.url), Redis.from_url(own_redis.url)
     try:
         async with following(RedisCredentialStore(client)) as recorder:
             await admin.execute_command("CLIENT", "PAUSE", "5000", "ALL")
