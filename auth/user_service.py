@@ -21,11 +21,10 @@ class UserService:
 
     async def create(self, username: str, password: str, scopes: Iterable[str]) -> UserRecord:
         """Raise ``InvalidInput`` for a bad value, ``AlreadyExists`` when the name is taken."""
+        name = validation.username(username)
         user = UserRecord(
-            username=validation.username(username),
-            password_hash=await asyncio.to_thread(
-                self._passwords.hash_password, validation.password(password)
-            ),
+            username=name,
+            password_hash=await self._hash_new_password(password),
             scopes=validation.known_scopes(scopes),
             created_at=self._clock(),
             user_id=new_user_id(),
@@ -57,9 +56,7 @@ class UserService:
 
         ``None`` when unknown; ``InvalidInput`` for a password the policy refuses.
         """
-        password_hash = await asyncio.to_thread(
-            self._passwords.hash_password, validation.password(password)
-        )
+        password_hash = await self._hash_new_password(password)
         return await self._store.set_user_password(username, password_hash, keep_family)
 
     async def delete(self, username: str) -> bool:
@@ -69,3 +66,7 @@ class UserService:
         ``user_id``): nothing issued to this one ever works for it.
         """
         return await self._store.delete_user(username, self._clock())
+
+    async def _hash_new_password(self, password: str) -> str:
+        """The one policy check for a password being set (``InvalidInput``), then its hash."""
+        return await asyncio.to_thread(self._passwords.hash_password, validation.password(password))
