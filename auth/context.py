@@ -99,6 +99,8 @@ class AuthContext:
             asyncio.create_task(self.store.follow_changes(self.cache), name="auth-changes"),
             asyncio.create_task(self.key_usage.run(), name="auth-key-usage"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(_report_failure)
 
     async def close(self) -> None:
         """Stop the background work, write what it still holds, close the store."""
@@ -113,3 +115,9 @@ class AuthContext:
         except STORE_UNAVAILABLE as exc:
             logger.warning("last key uses not recorded (store unavailable): %s", exc)
         await self.store.close()
+
+
+def _report_failure(task: asyncio.Task[None]) -> None:
+    """A background loop that ended by itself is a bug: say so (the cache stops answering)."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("%s stopped", task.get_name(), exc_info=task.exception())

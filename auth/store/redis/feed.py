@@ -40,24 +40,26 @@ RETRY_SECONDS = 0.5
 class RedisChangeFeed(RedisStoreBase):
     async def follow_changes(self, listener: ChangeListener) -> None:
         self._fanout.add(listener)
+        outage = _Outage()
         try:
             while True:
                 stop_if_cancelled()  # see auth.cancellation
                 try:
-                    await self._follow(listener)
+                    await self._follow(listener, outage)
                 except (RedisError, OSError) as exc:
-                    logger.warning("credential change feed lost: %s", type(exc).__name__)
+                    outage.began(exc)
                 listener.lost()
                 await asyncio.sleep(RETRY_SECONDS)
         finally:
             listener.lost()
             self._fanout.remove(listener)
 
-    async def _follow(self, listener: ChangeListener) -> None:
+    async def _follow(self, listener: ChangeListener, outage: _Outage) -> None:
         pubsub = self._redis.pubsub()
         watch = _ReconnectWatch(listener)
         try:
             await pubsub.subscribe(self._names.changes)
+            outage.ended()
             if pubsub.connection is not None:
                 pubsub.connection.register_connect_callback(watch.reconnected)
             await self._listen(pubsub, listener)
@@ -99,6 +101,28 @@ def _deliver(response: Any, pings: deque[float], listener: ChangeListener) -> No
         listener.invalidate(json.loads(response[2]))
     elif kind == "pong" and pings:
         listener.confirm(pings.popleft())
+
+
+class _Outage:
+    """One log line when the feed is lost, one when it is back: not one per retry."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+
+    def began(self, error: BaseException) -> None:
+        if self._since is None:
+            self._since = time.monotonic()
+            logger.warning(
+                "credential change feed lost (%s): the cache asks Redis until it is back",
+                type(error).__name__,
+            )
+
+    def ended(self) -> None:
+        if self._since is not None:
+            logger.warning(
+                "credential change feed back after %.1f s", time.monotonic() - self._since
+            )
+            self._since = None
 
 
 class _ReconnectWatch:

@@ -3,6 +3,7 @@ never a silent gap (a dropped connection, a restart or a stalled Redis is notice
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,16 +53,24 @@ async def test_a_dropped_subscription_is_lost_then_resynced(own_redis: RedisServ
         await admin.aclose()
 
 
-async def test_a_restart_is_lost_then_resynced(own_redis: RedisServer) -> None:
+async def test_a_restart_is_lost_then_resynced_and_logged_once(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
     client = app_like_client(own_redis.url)
     try:
         async with following(RedisCredentialStore(client)) as recorder:
             own_redis.stop()
             await eventually(lambda: recorder.losses > 0)
+            await asyncio.sleep(1.2)  # a few retries, each failing
             own_redis.start()
             await eventually(lambda: recorder.resyncs > 1)
     finally:
         await client.aclose()
+    said = [r.getMessage() for r in caplog.records if r.name == "auth.store.redis.feed"]
+    assert [m.split(" (")[0].split(" after")[0] for m in said] == [
+        "credential change feed lost",
+        "credential change feed back",
+    ]
 
 
 async def test_a_silent_redis_is_given_up_on(own_redis: RedisServer) -> None:
