@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from pydantic import BaseModel
 
 from app.metrics import PREDICTIONS
@@ -12,7 +13,16 @@ from app.predict.schemas import BatchPrediction, FeatureInfo, ModelInfo, Predict
 
 
 def _rows(instances: Sequence[BaseModel], names: Sequence[str]) -> list[list[float]]:
-    return [[float(getattr(features, name)) for name in names] for features in instances]
+    """One row per instance, columns in the model's feature order.
+
+    The wire schemas are built from the same feature specs as the manifest
+    (the registry refuses a manifest whose features differ), so a validated
+    instance's fields are already in that order: its ``__dict__`` is the row.
+    """
+    rows = [list(features.__dict__.values()) for features in instances]
+    if rows and len(rows[0]) != len(names):
+        raise ValueError(f"expected features {list(names)}")
+    return rows
 
 
 def predict_one(model: LoadedModel, features: BaseModel) -> Prediction:
@@ -20,7 +30,9 @@ def predict_one(model: LoadedModel, features: BaseModel) -> Prediction:
     (price,) = model.predict(rows)
     (outside,) = model.out_of_training_range(rows)
     PREDICTIONS.labels(model.version).inc()
-    return Prediction(
+    # Built from values this service computed, so not validated again (pydantic's
+    # validation of 1,000 floats and lists cost a fifth of a batch's CPU).
+    return Prediction.model_construct(
         predicted_price=round(price, 2),
         model_version=model.version,
         out_of_training_range=outside,
@@ -31,8 +43,8 @@ def predict_batch(model: LoadedModel, instances: Sequence[BaseModel]) -> BatchPr
     rows = _rows(instances, model.manifest.feature_names)
     prices = model.predict(rows)
     PREDICTIONS.labels(model.version).inc(len(prices))
-    return BatchPrediction(
-        predictions=[round(price, 2) for price in prices],
+    return BatchPrediction.model_construct(
+        predictions=np.round(prices, 2).tolist(),
         model_version=model.version,
         out_of_training_range=model.out_of_training_range(rows),
     )
