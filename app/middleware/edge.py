@@ -17,12 +17,18 @@ middlewares cost about 40 µs per request, this one about 10 µs.
   a 404 or a 422 too; an answer that carries its own (a 429) keeps them.
 - **Metrics**: one count and one latency observation per answer, by route
   template (never the raw path, so a scanner cannot blow up the series).
+- **Last resort**: an exception nothing else handled becomes a JSON 500 here,
+  logged with the request id, and is not re-raised: Starlette's outermost
+  handler re-raises after answering, and Uvicorn then dropped the keep-alive
+  connection under nginx, so the *next* request on it (another client's POST,
+  which nginx does not retry) got a 502.
 - **Browser hardening**: ``nosniff``, no framing, no referrer, and a CSP that
   lets a JSON answer load nothing; the docs pages bring their own CSP.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -46,6 +52,7 @@ HARDENING = (
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 UNMATCHED = "unmatched"
+logger = logging.getLogger(__name__)
 
 
 def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
@@ -74,9 +81,12 @@ class EdgeMiddleware:
         request_id = request_id_of(scope["headers"])
         scope["request_id"] = request_id
         token = current_request_id.set(request_id)
+        started_response = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = request_id
                 for name, value in HARDENING:
@@ -99,6 +109,11 @@ class EdgeMiddleware:
                 await json_error(413, self._too_large())(scope, receive, send_with_headers)
                 return
             await self.app(scope, self._capped(receive), send_with_headers)
+        except Exception:
+            logger.exception("unhandled error")
+            if started_response:  # too late for an answer: let the server close it
+                raise
+            await json_error(500, "Internal server error")(scope, receive, send_with_headers)
         finally:
             current_request_id.reset(token)
 
