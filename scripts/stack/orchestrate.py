@@ -32,6 +32,7 @@ from scripts.stack.processes import (
 )
 from scripts.stack.readiness import NotReady, http_ok, redis_answers, wait_for
 from scripts.stack.services import (
+    APP_REDIS_USER,
     NGINX_NAME,
     REDIS_NAME,
     app_name,
@@ -98,9 +99,14 @@ def up(config: StackConfig, environ: Mapping[str, str]) -> StackInfo:
             url = config.redis_url
         else:
             redis_port = config.redis_port or _free_ports(1)[0]
-            url = redis_url(redis_port, base_env["REDIS_PASSWORD"])
-            launch(redis_spec(config, redis_port, base_env["REDIS_PASSWORD"]))
-            wait(f"redis on port {redis_port}", redis_answers(url))
+            admin_url = redis_url(redis_port, base_env["REDIS_PASSWORD"])
+            url = redis_url(redis_port, base_env["REDIS_APP_PASSWORD"], APP_REDIS_USER)
+            launch(
+                redis_spec(
+                    config, redis_port, base_env["REDIS_PASSWORD"], base_env["REDIS_APP_PASSWORD"]
+                )
+            )
+            wait(f"redis on port {redis_port}", redis_answers(admin_url))
 
         app_ports = _app_ports(config)
         for index, port in enumerate(app_ports):

@@ -32,12 +32,27 @@ def app_name(index: int) -> str:
     return f"app-{index + 1}"
 
 
-def redis_url(port: int, password: str) -> str:
-    return f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
+APP_REDIS_USER = "app"
+APP_REDIS_RIGHTS = (
+    # Only the app's own keys and change channel, and only what it runs: reads,
+    # writes, its scripts (which call TIME), pub/sub, MULTI/EXEC, PING. Nothing
+    # @dangerous or @admin: no FLUSHALL, KEYS, CONFIG, DEBUG, SHUTDOWN, ACL.
+    "resetkeys ~hapi:* ~ratelimit:* resetchannels &hapi:* "
+    "-@all +@read +@write +@scripting +@pubsub +@connection +@transaction +time "
+    "-@dangerous -@admin"
+)
+"""What the app's Redis user may do (``redis_spec``; the compose file says the same)."""
 
 
-def redis_spec(config: StackConfig, port: int, password: str) -> ServiceSpec:
+def redis_url(port: int, password: str, user: str = "") -> str:
+    return f"redis://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:{port}/0"
+
+
+def redis_spec(config: StackConfig, port: int, password: str, app_password: str) -> ServiceSpec:
     """redis-server with AOF persistence, reachable on loopback with a password only.
+
+    ``default`` (the operator's user, ``REDIS_PASSWORD``) may do anything; the
+    app connects as ``app`` (``REDIS_APP_PASSWORD``) with ``APP_REDIS_RIGHTS``.
 
     The settings go in a 0600 file rather than on the command line, where
     every local user could read the password in the process list.
@@ -54,6 +69,7 @@ def redis_spec(config: StackConfig, port: int, password: str) -> ServiceSpec:
         "appendfsync everysec",
         'logfile ""',
         f"requirepass {password}",
+        f"user {APP_REDIS_USER} on >{app_password} {APP_REDIS_RIGHTS}",
     ]
     write_private(conf, ("\n".join(lines) + "\n").encode())
     return ServiceSpec(
@@ -92,6 +108,7 @@ def app_spec(
         }
     )
     env.pop("REDIS_PASSWORD", None)
+    env.pop("REDIS_APP_PASSWORD", None)
     argv = [
         sys.executable,
         "-m",

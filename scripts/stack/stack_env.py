@@ -30,6 +30,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "JWT_SIGNING_KEYS": _signing_keys,
     "API_KEY_PEPPER": _random,
     "REDIS_PASSWORD": _random,
+    "REDIS_APP_PASSWORD": _random,
 }
 
 

@@ -111,6 +111,28 @@ def test_the_stack_s_redis_wants_a_password_and_keeps_an_append_only_file(
     assert list((stack.state_dir / "redis").glob("appendonlydir/*.aof"))
 
 
+def test_the_app_s_redis_user_has_only_what_it_needs(stack: RunningStack) -> None:
+    """The app connects as ``app``: its own keys and channel, no admin or dangerous command."""
+    assert stack.info.redis_port is not None
+    password = stack_env.read(stack.state_dir / "stack.env")["REDIS_APP_PASSWORD"]
+    app_user = redis.Redis(port=stack.info.redis_port, username="app", password=password)
+    try:
+        assert app_user.ping()
+        app_user.set("hapi:acl-probe", "1", ex=10)
+        for forbidden in (
+            lambda: app_user.flushall(),
+            lambda: app_user.config_get("dir"),
+            lambda: app_user.keys("*"),
+            lambda: app_user.get("someone-else:key"),
+            lambda: app_user.acl_list(),
+            lambda: app_user.shutdown(),
+        ):
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                forbidden()
+    finally:
+        app_user.close()
+
+
 @pytest.mark.stack
 def test_a_failed_up_reports_why_and_leaves_nothing_running(tmp_path: Path) -> None:
     with socket.socket() as taken:
