@@ -189,3 +189,21 @@ async def test_update_renames_and_relimits_with_the_same_secret(context: AuthCon
     with pytest.raises(InvalidInput):
         await context.keys.update(issued.record.id, rate_limit="lots")
     assert await context.keys.update("unknown", name="x") is None
+
+
+async def test_a_key_forged_from_a_real_keys_listed_prefix_does_not_authenticate(
+    context: AuthContext,
+) -> None:
+    """The stored digest covers the whole key: the listed prefix plus any body with a valid
+    checksum must not be taken for the real key (a digest over the prefix alone would be)."""
+    from auth.api_keys import BODY_LENGTH, KEY_PREFIX, checksum, display_prefix
+
+    issued = await context.keys.create("victim", ["predict"], "10/minute")
+    listed = display_prefix(issued.secret)
+    for filler in ("A", "z", "7"):
+        body = (listed[len(KEY_PREFIX) :] + filler * BODY_LENGTH)[:BODY_LENGTH]
+        forged = f"{KEY_PREFIX}{body}{checksum(body)}"
+        assert display_prefix(forged) == listed
+        assert forged != issued.secret
+        assert await context.keys.check(forged) is None
+    assert await context.keys.check(issued.secret) is not None
