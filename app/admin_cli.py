@@ -25,6 +25,8 @@ CLI_ACTOR = "cli"
 def read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise SystemExit("housing-api: no terminal to ask for the password; use --password-stdin")
     first = getpass.getpass("Password: ")
     if getpass.getpass("Repeat: ") != first:
         raise SystemExit("passwords differ")

@@ -78,8 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except ValidationError as invalid:  # a bad setting: say which, in one line per problem
+        for error in invalid.errors():
+            name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            print(f"housing-api: bad setting {name}: {error['msg']}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -53,3 +53,27 @@ def test_refusals_exit_2_with_a_reason(tmp_path: Path) -> None:
     bad_limit = _cli(tmp_path, "create-key", "x", "--rate-limit", "lots")
     assert bad_limit.returncode == 2
     assert "rate limit" in bad_limit.stderr
+
+
+def test_a_bad_setting_is_one_line_naming_it(tmp_path: Path) -> None:
+    env = {**os.environ, "STATE_DIR": str(tmp_path), "DEFAULT_RATE_LIMIT": "plenty"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "create-key", "k"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith("housing-api: bad setting DEFAULT_RATE_LIMIT:")
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_create_user_without_a_terminal_says_how(tmp_path: Path) -> None:
+    env = {**os.environ, "STATE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "create-user", "someone"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "--password-stdin" in result.stderr
+    assert "Traceback" not in result.stderr
