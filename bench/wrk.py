@@ -31,7 +31,9 @@ class Measurement:
     p99_ms: float
     requests: int
     errors: int
-    """Non-2xx answers plus socket errors (connect, read, write, timeout)."""
+    """Non-2xx answers plus connect, read and write errors."""
+    timeouts: int = 0
+    """Requests wrk gave up on after its 2 s timeout (slow, not failed, answers)."""
 
 
 def _lua_string(value: str) -> str:
@@ -66,14 +68,17 @@ def parse(report: str) -> Measurement:
     )
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", report)
     errors = int(non_2xx.group(1)) if non_2xx else 0
+    timeouts = 0
     if socket_errors:
-        errors += sum(int(group) for group in socket_errors.groups())
+        connect, read, write, timeouts = (int(group) for group in socket_errors.groups())
+        errors += connect + read + write
     return Measurement(
         requests_per_second=float(number(r"Requests/sec:\s+([\d.]+)")),
         p50_ms=_milliseconds(number(r"^\s+50%\s+(\S+)")),
         p99_ms=_milliseconds(number(r"^\s+99%\s+(\S+)")),
         requests=int(number(r"(\d+) requests in")),
         errors=errors,
+        timeouts=timeouts,
     )
 
 
