@@ -62,7 +62,10 @@ def compose_cli(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def env_file(tmp_path: Path) -> Path:
     """Compose interpolates ${REDIS_PASSWORD}; the real .env is never read by the tests."""
     path = tmp_path / "lint.env"
-    path.write_text("REDIS_PASSWORD=lint-only-password-0123456789\n")
+    path.write_text(
+        "REDIS_PASSWORD=lint-only-password-0123456789\n"
+        "REDIS_APP_PASSWORD=lint-only-app-password-0123456789\n"
+    )
     return path
 
 
@@ -98,7 +101,7 @@ def test_compose_refuses_to_run_without_the_redis_password(tmp_path: Path) -> No
     empty.write_text("")
     result = compose_cli(empty, "config", "--quiet")
     assert result.returncode != 0
-    assert "REDIS_PASSWORD" in result.stderr
+    assert "REDIS_PASSWORD" in result.stderr or "REDIS_APP_PASSWORD" in result.stderr
 
 
 def test_only_nginx_publishes_ports(compose_model: dict[str, Any]) -> None:
@@ -122,7 +125,9 @@ def test_app_reads_secrets_from_dot_env(tmp_path: Path) -> None:
     """A secret put in .env reaches the app container, and no other service."""
     shutil.copy(REPO / "docker-compose.yml", tmp_path / "docker-compose.yml")
     (tmp_path / ".env").write_text(
-        "REDIS_PASSWORD=lint-only-password-0123456789\nAPI_KEY_PEPPER=sentinel-pepper-value\n"
+        "REDIS_PASSWORD=lint-only-password-0123456789\n"
+        "REDIS_APP_PASSWORD=lint-only-app-password-0123456789\n"
+        "API_KEY_PEPPER=sentinel-pepper-value\n"
     )
     result = subprocess.run(
         [str(COMPOSE), "config", "--format", "json"],
@@ -192,3 +197,14 @@ def test_build_context_excludes_local_state_and_secrets() -> None:
     assert rules[0] == "*", "deny everything, then allow what the Dockerfile copies"
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
     assert not allowed & {".env", "var", ".venv", "models", ".git"}
+
+
+def test_the_app_connects_to_redis_as_its_own_limited_user(
+    compose_model: dict[str, Any],
+) -> None:
+    services = compose_model["services"]
+    assert services["app"]["environment"]["REDIS_URL"].startswith("redis://app:")
+    command = " ".join(services["redis"]["command"])
+    assert "--user app on" in command
+    assert "-@dangerous" in command
+    assert "~hapi:*" in command
