@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import unicodedata
+
+from auth.validation import canonical_username
 
 # One IPv6 subscriber normally holds a whole /64: counting single addresses
 # would give them 2**64 buckets.
@@ -37,5 +38,4 @@ def username_bucket(username: str) -> str:
     the rate-limit store. Case and Unicode variants of one name share a bucket,
     so they cannot multiply the guessing budget.
     """
-    normalized = unicodedata.normalize("NFKC", username).casefold()
-    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_username(username).encode("utf-8")).hexdigest()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from auth.store.base import RefreshTokenRecord
+
 MICROS = 1_000_000
 
 
@@ -36,3 +38,24 @@ def join_scopes(scopes: Iterable[str]) -> str:
 
 def split_scopes(value: str) -> frozenset[str]:
     return frozenset(value.split())
+
+
+def refresh_record(
+    digest: str,
+    family_id: str,
+    user_id: str,
+    username: str,
+    scopes: str,
+    expires_at_us: int | str | bytes,
+    family_ends_at_us: int | str | bytes,
+) -> RefreshTokenRecord:
+    """A refresh token as both adapters store it (scopes joined, times in microseconds)."""
+    return RefreshTokenRecord(
+        digest=digest,
+        family_id=family_id,
+        user_id=user_id,
+        username=username,
+        scopes=split_scopes(scopes),
+        expires_at=from_micros(expires_at_us),
+        family_ends_at=from_micros(family_ends_at_us),
+    )

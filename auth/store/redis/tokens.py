@@ -21,7 +21,12 @@ from auth.store.base import (
     SpendResult,
     UnknownUser,
 )
-from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
+from auth.store.encoding import (
+    from_micros,
+    join_scopes,
+    refresh_record,
+    to_micros,
+)
 from auth.store.redis.base import mapping, text
 from auth.store.redis.users import RedisUsers
 
@@ -136,16 +141,7 @@ class RedisTokens(RedisUsers):
         ]
         if outcome == "invalid":
             return SpendResult(SpendOutcome.INVALID)
-        family_id, user_id, username, scopes, expires_at, ends_at = fields
-        record = RefreshTokenRecord(
-            digest=digest,
-            family_id=family_id,
-            user_id=user_id,
-            username=username,
-            scopes=split_scopes(scopes),
-            expires_at=from_micros(expires_at),
-            family_ends_at=from_micros(ends_at),
-        )
+        record = refresh_record(digest, *fields)
         return SpendResult(SpendOutcome(outcome), record)
 
     async def revoke_refresh_family(self, family_id: str) -> None:

@@ -19,7 +19,12 @@ from auth.store.base import (
     UnknownUser,
 )
 from auth.store.changes import family_entry, jti_entry
-from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
+from auth.store.encoding import (
+    from_micros,
+    join_scopes,
+    refresh_record,
+    to_micros,
+)
 from auth.store.sqlite.base import Changed, now_micros, user_exists
 from auth.store.sqlite.users import SELECT_USERS, SqliteUsers, user_record
 
@@ -85,14 +90,8 @@ class SqliteTokens(SqliteUsers):
             if not user_exists(c, user_id):
                 c.execute(_REVOKE_FAMILY, (family_id,))
                 return SpendResult(SpendOutcome.INVALID), [family_entry(family_id)]
-            record = RefreshTokenRecord(
-                digest=digest,
-                family_id=family_id,
-                user_id=user_id,
-                username=username,
-                scopes=split_scopes(scopes),
-                expires_at=from_micros(expires_at),
-                family_ends_at=from_micros(ends_at),
+            record = refresh_record(
+                digest, family_id, user_id, username, scopes, expires_at, ends_at
             )
             if spent_at is not None:
                 c.execute(_REVOKE_FAMILY, (family_id,))

@@ -127,7 +127,7 @@ async def test_a_bucket_is_one_small_key_whatever_the_traffic(
         client.close()
 
 
-async def test_the_in_process_buckets_forget_idle_clients(limiter: Limiter) -> None:
+async def test_the_in_process_buckets_forget_idle_clients() -> None:
     buckets = LocalBuckets()
     limit = parse_rate_limit("10000000/second")
     for index in range(SWEEP_EVERY + 1):
