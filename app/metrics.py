@@ -9,6 +9,7 @@ cannot blow up the series count.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from prometheus_client import (
@@ -46,7 +47,22 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
+@functools.lru_cache(maxsize=1024)
+def _latency(route: str, method: str) -> Histogram:
+    return LATENCY.labels(route, method)
+
+
+@functools.lru_cache(maxsize=1024)
+def _requests(route: str, method: str, status: int) -> Counter:
+    return REQUESTS.labels(route, method, str(status))
+
+
 def observe_response(route: str, method: str, status: int, seconds: float) -> None:
-    """Count one answer and time it to the start of the response."""
-    LATENCY.labels(route, method).observe(seconds)
-    REQUESTS.labels(route, method, str(status)).inc()
+    """Count one answer and time it to the start of the response.
+
+    The labelled children are looked up once per (route, method, status) and
+    kept: ``labels()`` costs more than the observation itself. The key space is
+    bounded, since routes are templates (``UNMATCHED`` for anything else).
+    """
+    _latency(route, method).observe(seconds)
+    _requests(route, method, status).inc()
