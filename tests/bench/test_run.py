@@ -54,3 +54,14 @@ def test_one_short_round_reports_every_target_without_errors(tmp_path: Path) -> 
     assert all(line.split(" | ")[-2] == "0" for line in table), report  # no errors
     assert "Resident memory per worker" in report
     assert "Largest Redis keys" in report
+
+
+def test_a_new_run_keeps_the_hand_written_analysis(tmp_path: Path) -> None:
+    from bench.run import ANALYSIS, kept_analysis
+
+    report = tmp_path / "RESULTS.md"
+    assert kept_analysis(report) == ""
+    report.write_text(f"# old tables\n| a | b |\n\n{ANALYSIS}\n\nWhy it is slow.\n")
+    assert kept_analysis(report) == f"\n{ANALYSIS}\n\nWhy it is slow.\n"
+    report.write_text("# tables only\n")
+    assert kept_analysis(report) == ""
