@@ -30,6 +30,11 @@ _host = os.environ.get("HOST", "127.0.0.1")
 _port = os.environ.get("PORT", "8000")
 bind = [os.environ.get("BIND") or f"{_host}:{_port}"]
 
+# A unix socket (BIND=unix:...) is created 0660: its owner and its group
+# (nginx's workers, see scripts/stack/sockets.py) may connect, nobody else.
+# Gunicorn applies this umask to the socket file only.
+umask = 0o117
+
 # No preload_app: each worker imports the app after fork, so every worker
 # opens its own Redis connections in the app's lifespan instead of sharing
 # sockets inherited from the master.
@@ -54,10 +59,10 @@ keepalive = 65
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 0)
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER") or 2_000)
 
-# Only nginx may tell us who the client is (X-Forwarded-For / -Proto). An
-# empty value trusts nobody at this layer (the app then resolves the client
-# itself from TRUSTED_PROXIES).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app resolves the client itself from TRUSTED_PROXIES (app/client_ip.py,
+# strict, and aware of unix-socket peers); Gunicorn's own X-Forwarded-For
+# handling stays off unless FORWARDED_ALLOW_IPS names someone.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 
 # nginx writes the access log (JSON, with the request id); the app logs JSON
 # itself. Gunicorn's own messages go to stderr.

@@ -15,6 +15,8 @@ from auth.password_policy import check_new_password
 from auth.rate_limits import parse_rate_limit
 
 MIN_SECRET_LENGTH = 32
+UNIX_SOCKET_PEER = "unix"
+"""In ``TRUSTED_PROXIES``: a peer connected over a unix socket (nginx, in ``make stack``)."""
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "changethis", "secret", "password"})
 
 
@@ -85,7 +87,8 @@ class Settings(BaseSettings):
     auth_failure_limit: str = "30/minute"
     rate_limit_outage_policy: Literal["fail-open", "fail-closed"] = "fail-open"
 
-    # Peers whose X-Forwarded-For is believed (addresses or CIDR networks).
+    # Peers whose X-Forwarded-For is believed: addresses, CIDR networks, or
+    # "unix" for a peer on a unix socket that only the proxy can open.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("jwt_signing_keys", "api_key_peppers", "trusted_proxies", mode="before")
@@ -112,7 +115,8 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_networks(cls, value: list[str]) -> list[str]:
         for item in value:
-            ipaddress.ip_network(item, strict=False)
+            if item != UNIX_SOCKET_PEER:
+                ipaddress.ip_network(item, strict=False)
         return value
 
     @field_validator("jwt_signing_keys", "api_key_peppers")

@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = "python -m bench.run " + shlex.join(argv if argv is not None else sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="housing-bench-") as work:
+        # The stack's state dir is inside: nginx's workers must pass through.
+        Path(work).chmod(0o711)
         rows, rss, keys = measure(args, Path(work))
     report = render(rows, rss, keys, args, command.strip()) + kept_analysis(args.out)
     args.out.write_text(report, encoding="utf-8")

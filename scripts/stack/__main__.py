@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         try:
             print_info(up(config, dict(os.environ)))
-        except StackError as error:
+        except (StackError, ConfigError) as error:
             sys.stderr.write(f"stack: failed to start: {error}\n")
             return 1
     elif args.command == "down":

@@ -24,8 +24,6 @@ class StackConfig:
     http_port: int = 8080
     workers: int = 2
     app_instances: int = 1
-    app_port: int | None = None
-    """First app instance's port (the next ones follow it); ``None``: free ports."""
     redis_url: str | None = None
     """An existing Redis to use; ``None``: the stack runs its own."""
     redis_port: int | None = None
@@ -49,7 +47,6 @@ class StackConfig:
             http_port=_port(environ, "HTTP_PORT", 8080),
             workers=_positive(environ, "WORKERS", 2),
             app_instances=_positive(environ, "APP_INSTANCES", 1),
-            app_port=_optional_port(environ, "APP_PORT"),
             redis_url=environ.get("REDIS_URL") or None,
             redis_port=_optional_port(environ, "REDIS_PORT"),
             start_timeout=float(environ.get("STACK_START_TIMEOUT") or 90),

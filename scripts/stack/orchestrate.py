@@ -8,12 +8,12 @@ pid files under ``run/`` name, each verified to still be that process.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from scripts.stack.processes import (
     start,
     stop,
 )
-from scripts.stack.readiness import NotReady, http_ok, redis_answers, wait_for
+from scripts.stack.readiness import NotReady, http_ok, redis_answers, unix_http_ok, wait_for
 from scripts.stack.services import (
     APP_REDIS_USER,
     NGINX_NAME,
@@ -43,8 +43,10 @@ from scripts.stack.services import (
     redis_url,
     stop_signal,
 )
+from scripts.stack.sockets import app_socket, check_reachable, guard_state_dir, hand_to_edge
 
 MANIFEST = "stack.json"
+PRIVATE_UMASK = 0o077
 STOP_TIMEOUTS = {NGINX_NAME: 15.0, REDIS_NAME: 15.0}
 
 
@@ -59,7 +61,7 @@ class StackInfo:
     base_url: str
     https_port: int
     http_port: int
-    app_ports: list[int]
+    app_sockets: list[str]
     redis_port: int | None
     ca_certificate: str
     log_dir: str
@@ -74,9 +76,14 @@ def up(config: StackConfig, environ: Mapping[str, str]) -> StackInfo:
     running = [name for name in recorded_names(config.run_dir) if running_pid(name, config.run_dir)]
     if running:
         raise StackError(f"already running: {', '.join(running)} (stop it with `make stack-down`)")
+    sockets = [app_socket(config, index) for index in range(config.app_instances)]
+    check_reachable(config)
+    # Everything the stack writes (Redis's AOF, metrics, keys, logs) is the
+    # owner's alone; nginx's workers get only the socket directory's group.
+    os.umask(PRIVATE_UMASK)
     for directory in (config.state_dir, config.run_dir, config.log_dir):
         directory.mkdir(parents=True, exist_ok=True)
-    config.state_dir.chmod(0o700)
+    guard_state_dir(config)
 
     tls = ensure_dev_pki(config.tls_dir)
     secrets = stack_env.load_or_create(config.secrets_file, environ)
@@ -98,7 +105,7 @@ def up(config: StackConfig, environ: Mapping[str, str]) -> StackInfo:
         if config.redis_url:
             url = config.redis_url
         else:
-            redis_port = config.redis_port or _free_ports(1)[0]
+            redis_port = config.redis_port or _free_port()
             admin_url = redis_url(redis_port, base_env["REDIS_PASSWORD"])
             url = redis_url(redis_port, base_env["REDIS_APP_PASSWORD"], APP_REDIS_USER)
             launch(
@@ -108,13 +115,13 @@ def up(config: StackConfig, environ: Mapping[str, str]) -> StackInfo:
             )
             wait(f"redis on port {redis_port}", redis_answers(admin_url))
 
-        app_ports = _app_ports(config)
-        for index, port in enumerate(app_ports):
-            launch(app_spec(config, index, port, base_env, url))
-        for index, port in enumerate(app_ports):
-            wait(f"{app_name(index)} /healthz", http_ok(f"http://127.0.0.1:{port}/healthz"))
+        for index, path in enumerate(sockets):
+            launch(app_spec(config, index, path, base_env, url))
+        for index, path in enumerate(sockets):
+            wait(f"{app_name(index)} /healthz on {path}", unix_http_ok(path, "/healthz"))
+            hand_to_edge(path)
 
-        conf = render(local_values(config, tls, app_ports))
+        conf = render(local_values(config, tls, sockets))
         nginx = nginx_spec(config, conf)
         _check_nginx_config(config, nginx)
         launch(nginx)
@@ -132,7 +139,7 @@ def up(config: StackConfig, environ: Mapping[str, str]) -> StackInfo:
         base_url=config.base_url,
         https_port=config.https_port,
         http_port=config.http_port,
-        app_ports=app_ports,
+        app_sockets=[str(path) for path in sockets],
         redis_port=redis_port,
         ca_certificate=str(tls.ca_certificate),
         log_dir=str(config.log_dir),
@@ -170,19 +177,12 @@ def _shutdown_order(names: list[str]) -> list[str]:
     return sorted(names, key=rank)
 
 
-def _app_ports(config: StackConfig) -> list[int]:
-    if config.app_port is not None:
-        return [config.app_port + index for index in range(config.app_instances)]
-    return _free_ports(config.app_instances)
-
-
-def _free_ports(count: int) -> list[int]:
-    """Ports the kernel hands out now; all held open together so they differ."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
+def _free_port() -> int:
+    """A port the kernel hands out now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _check_nginx_config(config: StackConfig, spec: ServiceSpec) -> None:
@@ -210,6 +210,6 @@ def print_info(info: StackInfo) -> None:
         f"stack up: {info.base_url} (http://localhost:{info.http_port} redirects)\n"
         f"  trust:  {info.ca_certificate}\n"
         f"  logs:   {info.log_dir}\n"
-        f"  apps:   {', '.join(f'127.0.0.1:{port}' for port in info.app_ports)}\n"
+        f"  apps:   {', '.join(info.app_sockets)}\n"
         "  stop:   make stack-down\n"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import socket
 import ssl
 import time
 import urllib.error
@@ -50,6 +52,40 @@ def redis_answers(url: str) -> Callable[[], bool]:
             return False
         finally:
             client.close()
+
+    return check
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP/1.1 over a unix socket (what nginx speaks to the app)."""
+
+    def __init__(self, path: Path, timeout: float = 2.0) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(str(self.socket_path))
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def unix_http_ok(path: Path, target: str) -> Callable[[], bool]:
+    """``GET target`` on the app's socket answers 200."""
+
+    def check() -> bool:
+        connection = UnixHTTPConnection(path)
+        try:
+            connection.request("GET", target)
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
 
     return check
 

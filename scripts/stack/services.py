@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
+from app.settings import UNIX_SOCKET_PEER
 from scripts.stack.config import StackConfig
 from scripts.stack.files import write_private, write_public
 from scripts.stack.nginx_conf import TEMP_KINDS
@@ -15,8 +16,8 @@ from scripts.stack.processes import ServiceSpec
 
 NGINX_NAME = "nginx"
 REDIS_NAME = "redis"
-PROXY_ADDRESS = "127.0.0.1"
-"""Where nginx connects to the app from: the only peer whose forwarded headers are believed."""
+PROXY_PEER = UNIX_SOCKET_PEER
+"""nginx reaches the app over its socket: the only peer whose forwarded headers are believed."""
 
 
 def stop_signal(name: str) -> signal.Signals:
@@ -84,11 +85,11 @@ def redis_spec(config: StackConfig, port: int, password: str, app_password: str)
 def app_spec(
     config: StackConfig,
     index: int,
-    port: int,
+    socket: Path,
     base_env: Mapping[str, str],
     redis: str,
 ) -> ServiceSpec:
-    """One Gunicorn instance (its master and ``WORKERS`` Uvicorn workers) on ``port``."""
+    """One Gunicorn instance (its master and ``WORKERS`` Uvicorn workers) on ``socket``."""
     name = app_name(index)
     metrics_dir = config.metrics_dir / name
     metrics_dir.mkdir(parents=True, exist_ok=True)
@@ -96,12 +97,11 @@ def app_spec(
     env.setdefault("ENV", "production")
     env.update(
         {
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
+            "BIND": f"unix:{socket}",
             "WORKERS": str(config.workers),
             "REDIS_URL": redis,
-            "TRUSTED_PROXIES": PROXY_ADDRESS,
-            "FORWARDED_ALLOW_IPS": PROXY_ADDRESS,
+            "TRUSTED_PROXIES": PROXY_PEER,
+            "FORWARDED_ALLOW_IPS": "",
             "STATE_DIR": str(config.state_dir),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "PYTHONUNBUFFERED": "1",

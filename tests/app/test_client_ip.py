@@ -9,6 +9,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
+from starlette.types import Receive, Scope, Send
 
 from app.client_ip import client_ip, install_client_ip
 from app.settings import Settings
@@ -105,6 +106,79 @@ async def test_ipv6_proxies_and_clients() -> None:
     headers = {"X-Forwarded-For": "2001:db8::42"}
     assert (await seen(app, ("fd00::1", 1), headers))["ip"] == "2001:db8::42"
     assert (await seen(app, ("2001:db8::1", 1), headers))["ip"] == "2001:db8::1"
+
+
+async def seen_over_socket(app: FastAPI, headers: dict[str, str]) -> str:
+    """What the app resolves for a peer on a unix socket (ASGI ``client`` is ``None`` there)."""
+    captured: dict[str, object] = {}
+
+    async def recorder(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "client": None}
+            captured["scope"] = scope
+        await app(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=recorder)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        response = await client.get("/whoami", headers=headers)
+    assert response.status_code == 200
+    return str(response.json()["ip"])
+
+
+async def test_a_unix_socket_peer_is_trusted_only_when_configured() -> None:
+    headers = {"X-Forwarded-For": "198.51.100.4"}
+    assert await seen_over_socket(make_app("unix"), headers) == "198.51.100.4"
+    assert await seen_over_socket(make_app("10.0.0.0/8"), headers) == "unknown"
+    # "unix" trusts socket peers, not every TCP peer.
+    assert (await seen(make_app("unix"), STRANGER, headers))["ip"] == "203.0.113.5"
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        "attacker-chosen-name",
+        "198.51.100.4:8080",
+        "[2001:db8::1]:443",
+        "198.51.100.4, not-an-ip",
+        "fe80::1%eth0",
+        "",
+        "198.051.100.004",
+    ],
+)
+async def test_a_malformed_chain_is_not_believed(chain: str) -> None:
+    app = make_app("10.0.0.0/8")
+    assert (await seen(app, NGINX, {"X-Forwarded-For": chain}))["ip"] == "10.1.2.3"
+
+
+async def test_a_malformed_entry_left_of_the_client_does_not_matter() -> None:
+    # Only the hops nginx and the trusted proxies wrote are read.
+    app = make_app("10.0.0.0/8")
+    headers = {"X-Forwarded-For": "junk, 198.51.100.4"}
+    assert (await seen(app, NGINX, headers))["ip"] == "198.51.100.4"
+
+
+async def test_repeated_x_forwarded_for_headers_are_one_chain() -> None:
+    app = make_app("10.0.0.0/8")
+    headers = [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "198.51.100.4")]
+    transport = httpx.ASGITransport(app=app, client=NGINX)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        response = await client.get("/whoami", headers=headers)
+    assert response.json()["ip"] == "198.51.100.4"
+
+
+async def test_two_x_real_ip_headers_are_not_believed() -> None:
+    app = make_app("10.0.0.0/8")
+    headers = [("X-Real-IP", "198.51.100.4"), ("X-Real-IP", "6.6.6.6")]
+    transport = httpx.ASGITransport(app=app, client=NGINX)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        response = await client.get("/whoami", headers=headers)
+    assert response.json()["ip"] == "10.1.2.3"
+
+
+async def test_an_unknown_forwarded_scheme_is_ignored() -> None:
+    app = make_app("10.0.0.0/8")
+    body = await seen(app, NGINX, {"X-Forwarded-Proto": "javascript"})
+    assert body["scheme"] == "http"
 
 
 @pytest.fixture

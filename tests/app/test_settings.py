@@ -63,6 +63,7 @@ def test_trusted_proxies_must_be_addresses() -> None:
         "127.0.0.1",
         "10.0.0.0/8",
     ]
+    assert Settings(_env_file=None, trusted_proxies="unix").trusted_proxies == ["unix"]
     with pytest.raises(ValidationError):
         Settings(_env_file=None, trusted_proxies="nginx.example")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,9 +18,23 @@ DEFAULT_RATE_LIMIT = 30
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def stack_state_dirs() -> Iterator[Callable[[str], Path]]:
+    """State directories nginx's workers can reach (pytest's own temp root is 0700)."""
+    made: list[Path] = []
+
+    def make(name: str) -> Path:
+        made.append(Path(tempfile.mkdtemp(prefix=f"hapi-{name}-")))
+        return made[-1]
+
+    yield make
+    for directory in made:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack(stack_state_dirs: Callable[[str], Path]) -> Iterator[RunningStack]:
     env = stack_environment(
-        tmp_path_factory.mktemp("stack"), DEFAULT_RATE_LIMIT=f"{DEFAULT_RATE_LIMIT}/minute"
+        stack_state_dirs("stack"), DEFAULT_RATE_LIMIT=f"{DEFAULT_RATE_LIMIT}/minute"
     )
     running = start_stack(env)
     try:

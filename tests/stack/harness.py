@@ -29,7 +29,6 @@ STACK_VARIABLES = {
     "HTTP_PORT",
     "WORKERS",
     "APP_INSTANCES",
-    "APP_PORT",
     "REDIS_PORT",
     "REDIS_PASSWORD",
     "REDIS_APP_PASSWORD",
@@ -99,23 +98,29 @@ class RunningStack:
             time.sleep(0.1)
 
 
+def app_workers(stack: RunningStack, instance: int = 0) -> list[int]:
+    """The pids of one Gunicorn instance's workers (its master's children)."""
+    master = int((stack.state_dir / "run" / f"app-{instance + 1}.pid").read_text().split()[0])
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+UNIX_CONNECTED = "03"
+"""``St`` column of /proc/net/unix: SS_CONNECTED (a listening socket is 01)."""
+
+
 def connections_per_worker(stack: RunningStack, instance: int = 0) -> dict[int, int]:
-    """Established connections each Gunicorn worker of one instance holds on its port.
+    """Connections each Gunicorn worker of one instance has accepted on its socket.
 
     nginx only opens an upstream connection to send a request on it, so a
     worker holding one has served at least one request.
     """
-    port = stack.info.app_ports[instance]
-    master = int((stack.state_dir / "run" / f"app-{instance + 1}.pid").read_text().split()[0])
-    workers = [
-        int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    ]
+    path = stack.info.app_sockets[instance]
+    workers = app_workers(stack, instance)
     established = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
         fields = line.split()
-        local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == "01":
-            established.add(fields[9])
+        if len(fields) == 8 and fields[7] == path and fields[5] == UNIX_CONNECTED:
+            established.add(fields[6])
     counts = {}
     for pid in workers:
         inodes = set()

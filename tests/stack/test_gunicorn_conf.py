@@ -45,7 +45,9 @@ def test_workers_follow_the_cpus_unless_told(monkeypatch: pytest.MonkeyPatch) ->
 def test_bind_and_trusted_proxy_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     conf = load(monkeypatch, HOST="0.0.0.0", PORT="9000")
     assert conf["bind"] == ["0.0.0.0:9000"]
-    assert conf["forwarded_allow_ips"] == "127.0.0.1"
+    assert conf["forwarded_allow_ips"] == ""
+    assert load(monkeypatch, BIND="unix:/run/app.sock")["bind"] == ["unix:/run/app.sock"]
+    assert conf["umask"] == 0o117
     assert (
         load(monkeypatch, FORWARDED_ALLOW_IPS="172.30.0.10")["forwarded_allow_ips"] == "172.30.0.10"
     )

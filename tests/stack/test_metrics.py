@@ -16,8 +16,9 @@ BURST = 40
 
 def _v1_predictions(stack: RunningStack, admin: dict[str, str]) -> float:
     """Scrape one worker directly, as an internal Prometheus would (nginx hides /metrics)."""
-    app = f"http://127.0.0.1:{stack.info.app_ports[0]}"
-    response = httpx.get(f"{app}/metrics", headers={**admin, "Connection": "close"})
+    transport = httpx.HTTPTransport(uds=stack.info.app_sockets[0])
+    with httpx.Client(transport=transport, base_url="http://app") as app:
+        response = app.get("/metrics", headers={**admin, "Connection": "close"})
     assert response.status_code == 200, response.text
     for family in text_string_to_metric_families(response.text):
         for sample in family.samples:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -28,10 +28,10 @@ def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="module")
 def scaled(
-    tmp_path_factory: pytest.TempPathFactory, shared_redis: RedisServer
+    stack_state_dirs: Callable[[str], Path], shared_redis: RedisServer
 ) -> Iterator[RunningStack]:
     env = stack_environment(
-        tmp_path_factory.mktemp("scaled"), APP_INSTANCES="2", REDIS_URL=shared_redis.url
+        stack_state_dirs("scaled"), APP_INSTANCES="2", REDIS_URL=shared_redis.url
     )
     running = start_stack(env)
     try:
@@ -46,7 +46,7 @@ def scaled_admin(scaled: RunningStack) -> dict[str, str]:
 
 
 def upstreams(stack: RunningStack, responses: list[httpx.Response]) -> Counter[str]:
-    """Which app instance (host:port) answered each response, from nginx's access log."""
+    """Which app instance (its socket) answered each response, from nginx's access log."""
     ids = [response.headers["x-request-id"] for response in responses]
     return Counter(entry["upstream_addr"] for entry in stack.access_entries(ids).values())
 
@@ -54,7 +54,7 @@ def upstreams(stack: RunningStack, responses: list[httpx.Response]) -> Counter[s
 def test_the_stack_uses_the_given_redis_and_starts_none(scaled: RunningStack) -> None:
     assert scaled.info.redis_port is None
     assert "redis" not in scaled.info.services
-    assert len(scaled.info.app_ports) == 2
+    assert len(scaled.info.app_sockets) == 2
 
 
 async def test_the_limit_is_exact_across_instances(
@@ -63,7 +63,7 @@ async def test_the_limit_is_exact_across_instances(
     responses = await api.burst_with_new_key(scaled, scaled_admin, "50/day", 200, name="fifty")
     assert Counter(response.status_code for response in responses) == {200: 50, 429: 150}
     served_by = upstreams(scaled, responses)
-    assert set(served_by) == {f"127.0.0.1:{port}" for port in scaled.info.app_ports}
+    assert set(served_by) == {f"unix:{path}" for path in scaled.info.app_sockets}
 
 
 async def test_revocation_holds_on_every_instance(
@@ -72,7 +72,7 @@ async def test_revocation_holds_on_every_instance(
     with scaled.client() as client:
         key = api.predict_key(client, scaled_admin, "100000/minute", name="revoked")
     headers = api.key_headers(key)
-    instances = {f"127.0.0.1:{port}" for port in scaled.info.app_ports}
+    instances = {f"unix:{path}" for path in scaled.info.app_sockets}
     async with scaled.async_client() as client:
         before = await api.predict_burst(client, 40, headers)
         assert {response.status_code for response in before} == {200}

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -134,16 +135,19 @@ def test_the_app_s_redis_user_has_only_what_it_needs(stack: RunningStack) -> Non
 
 
 @pytest.mark.stack
-def test_a_failed_up_reports_why_and_leaves_nothing_running(tmp_path: Path) -> None:
+def test_a_failed_up_reports_why_and_leaves_nothing_running(
+    stack_state_dirs: Callable[[str], Path],
+) -> None:
+    state = stack_state_dirs("failed")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        env = stack_environment(tmp_path / "state", HTTPS_PORT=str(taken.getsockname()[1]))
+        env = stack_environment(state, HTTPS_PORT=str(taken.getsockname()[1]))
         result = run_cli("up", env, timeout=180)
     assert result.returncode == 1
     assert "nginx exited" in result.stderr
     assert "Address already in use" in result.stderr
-    run_dir = tmp_path / "state" / "run"
+    run_dir = state / "run"
     assert not list(run_dir.glob("*.pid"))
     stop_stack(env)
 
