@@ -123,7 +123,7 @@ class TokenAuth(httpx.Auth):
         self,
         grant: Grant,
         *,
-        token_path: str = "/token",
+        token_path: str = "/token",  # noqa: S107 - a path, not a password
         refresh_margin: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -146,7 +146,7 @@ class TokenAuth(httpx.Auth):
             yield request
 
     def _renew(self, url: httpx.URL) -> Generator[httpx.Request, httpx.Response, None]:
-        """Refresh while a refresh token is held; use the grant if there is none or it is refused."""
+        """Refresh while a refresh token is held; the grant if none is, or the server refuses it."""
         token_url = url.join(self._token_path)
         if self._refresh is not None:
             refresh = {"grant_type": "refresh_token", "refresh_token": self._refresh}
@@ -191,6 +191,8 @@ class HousingClient:
         max_wait: float = 30.0,
     ) -> None:
         """``http``: your own httpx client (TLS trust, proxies, event hooks); closed by you."""
+        if max_attempts < 1:
+            raise ValueError("max_attempts counts every send, the first included: at least 1")
         self._base = httpx.URL(base_url)
         self._auth = auth
         self._owned = http is None
@@ -199,7 +201,7 @@ class HousingClient:
         self._max_wait = max_wait
 
     def predict(self, features: Features, version: str = "v1") -> Prediction:
-        answer = self._call("POST", f"/{version}/predict", features)
+        answer = self._call("POST", f"/{version}/predict", dict(features))
         return Prediction(
             answer["predicted_price"], answer["model_version"], answer["out_of_training_range"]
         )
@@ -210,7 +212,8 @@ class HousingClient:
         """One prediction per house, in order, in requests of at most ``chunk`` houses."""
         results: list[Prediction] = []
         for part in _chunks(houses, min(chunk, MAX_BATCH)):
-            answer = self._call("POST", f"/{version}/predict/batch", {"instances": part})
+            instances = [dict(house) for house in part]
+            answer = self._call("POST", f"/{version}/predict/batch", {"instances": instances})
             results += [
                 Prediction(price, answer["model_version"], outside)
                 for price, outside in zip(

@@ -203,7 +203,8 @@ def same_json(shown: Any, printed: Any, where: str = "$") -> list[str]:
     if isinstance(shown, list) and isinstance(printed, list):
         if len(shown) != len(printed):
             return [f"{where}: {len(printed)} items, README shows {len(shown)}"]
-        return [p for i, pair in enumerate(zip(shown, printed)) for p in same_json(*pair, f"{where}[{i}]")]
+        pairs = enumerate(zip(shown, printed, strict=True))
+        return [p for i, (a, b) in pairs for p in same_json(a, b, f"{where}[{i}]")]
     if isinstance(shown, float) and type(printed) in (int, float):
         if math.isclose(shown, printed, rel_tol=1e-6):
             return []
@@ -225,7 +226,7 @@ def text_shape(text: str) -> list[str]:
 def output_problems(block: Block, printed: str) -> list[str]:
     shown = block.output
     if shown is None:
-        return [] if not printed.strip() else [f"the README shows no output, it printed:\n{printed}"]
+        return [f"the README shows no output; it printed:\n{printed}"] if printed.strip() else []
     if shown.language == "text":
         if text_shape(shown.text) == text_shape(printed):
             return []
@@ -236,8 +237,8 @@ def output_problems(block: Block, printed: str) -> list[str]:
         return [f"printed something that is not JSON:\n{printed}"]
     expected = json_documents(shown.text)
     if len(documents) != len(expected):
-        return [f"printed {len(documents)} JSON documents, README shows {len(expected)}:\n{printed}"]
-    problems = [p for pair in zip(expected, documents) for p in same_json(*pair)]
+        return [f"{len(documents)} JSON documents, README shows {len(expected)}:\n{printed}"]
+    problems = [p for pair in zip(expected, documents, strict=True) for p in same_json(*pair)]
     if not problems and len(printed.splitlines()) != len(shown.text.splitlines()):
         problems.append(f"laid out on other lines than the README shows:\n{printed}")
     return problems
@@ -300,7 +301,8 @@ def test_the_convention_reads_runs_services_and_outputs() -> None:
     ]
     assert service_settings(blocks[0]) == {"ADMIN": "a"}
     assert service_settings(blocks[1]) is None
-    assert blocks[1].output is not None and blocks[1].output.language == "json"
+    assert blocks[1].output is not None
+    assert blocks[1].output.language == "json"
     assert blocks[2].output is None
 
 
