@@ -2,52 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.app.conftest import MODELS_DIR, REPO
-from tests.support.processes import free_port, wait_until
+from tests.support.service import serve
 
 HEADER_TIMEOUT = 1.0
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "FIRST_ADMIN"))},
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "STATE_DIR": str(tmp_path / "state"),
-        "MODELS_DIR": str(MODELS_DIR),
-        "HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
-        "ENV": "development",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_until(lambda: _answers(port), timeout=60, what="housing-api serve")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _answers(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
-    except httpx.HTTPError:
-        return False
+    settings = {"HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT), "ENV": "development"}
+    with serve(tmp_path, settings) as service:
+        yield service.port
 
 
 def _closed_after(sock: socket.socket, limit: float) -> float:
