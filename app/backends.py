@@ -18,6 +18,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from app import dev_secrets
 from app.first_admin import ensure_first_admin_soon
 from app.ml.registry import ModelRegistry
+from app.predlog.sinks import PredictionSink, RedisStreamSink, SqliteSink
+from app.predlog.writer import PredictionLog
 from app.ratelimit.failures import AuthFailureGuard
 from app.ratelimit.limiter import Limiter
 from app.ratelimit.throttle import LoginThrottle
@@ -28,6 +30,7 @@ from auth.rate_limits import parse_rate_limit
 from auth.store import open_store
 
 SQLITE_FILE = "credentials.sqlite3"
+PREDICTION_LOG_FILE = "predictions.sqlite3"
 
 
 def redis_client(url: str, timeout_seconds: float) -> Redis:
@@ -86,6 +89,21 @@ async def open_auth(settings: Settings, stack: AsyncExitStack) -> AuthContext:
     return auth
 
 
+def prediction_sink(settings: Settings) -> PredictionSink:
+    """Where the prediction log lives: the service's Redis, else SQLite under ``STATE_DIR``."""
+    if settings.redis_url:
+        client = redis_client(settings.redis_url, settings.redis_timeout_seconds)
+        return RedisStreamSink(client, settings.prediction_log_max_entries, owns_client=True)
+    return SqliteSink(settings.state_dir / PREDICTION_LOG_FILE, settings.prediction_log_max_entries)
+
+
+async def open_prediction_log(settings: Settings, stack: AsyncExitStack) -> PredictionLog:
+    log = PredictionLog(prediction_sink(settings), settings.prediction_log_queue_size)
+    log.start()
+    stack.push_async_callback(log.close)
+    return log
+
+
 async def open_services(
     settings: Settings, models: ModelRegistry, stack: AsyncExitStack
 ) -> Services:
@@ -110,6 +128,7 @@ async def open_services(
         ),
         auth_failures=AuthFailureGuard(limiter, per_client),
         models=models,
+        predictions=await open_prediction_log(settings, stack),
     )
 
     async def models_loaded() -> bool:

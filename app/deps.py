@@ -20,7 +20,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.errors import ApiError
+from app.middleware.edge import PRINCIPAL_STATE
 from app.ml.registry import ModelRegistry
+from app.predlog.recorder import PredictionRecorder
+from app.predlog.writer import PredictionLog
 from app.ratelimit.limiter import Limiter
 from app.ratelimit.throttle import LoginThrottle
 from app.services import Services
@@ -28,9 +31,6 @@ from app.settings import Settings
 from auth.context import AuthContext
 from auth.dependencies import api_key_scheme, bearer_scheme, challenge
 from auth.principal import SCOPE_ADMIN, SCOPE_METRICS, SCOPE_PREDICT, Principal
-
-PRINCIPAL_STATE = "principal"
-"""Where ``GuardedRoute`` leaves the resolved caller in ``request.state``."""
 
 
 def services_of(request: Request) -> Services:
@@ -109,3 +109,22 @@ Authenticated = Annotated[Principal, Depends(Authenticator(None))]
 RequirePredict = Annotated[Principal, Depends(Authenticator({SCOPE_PREDICT}))]
 RequireAdmin = Annotated[Principal, Depends(Authenticator({SCOPE_ADMIN}))]
 RequireMetrics = Annotated[Principal, Depends(Authenticator({SCOPE_ADMIN, SCOPE_METRICS}))]
+
+
+async def get_recorder(request: Request) -> PredictionRecorder:
+    """Binds the prediction log to this request's caller and id (both set before the body)."""
+    principal: Principal = getattr(request.state, PRINCIPAL_STATE)
+    return PredictionRecorder(
+        log=services_of(request).predictions,
+        principal=principal.rate_limit_key,
+        request_id=request.scope.get("request_id", ""),
+        state=request.scope.setdefault("state", {}),
+    )
+
+
+async def get_prediction_log(request: Request) -> PredictionLog:
+    return services_of(request).predictions
+
+
+Recorder = Annotated[PredictionRecorder, Depends(get_recorder)]
+PredictionLogDep = Annotated[PredictionLog, Depends(get_prediction_log)]

@@ -27,8 +27,9 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from app.client_ip import client_ip
-from app.deps import PRINCIPAL_STATE, services_of
+from app.deps import services_of
 from app.errors import ApiError, unavailable
+from app.middleware.edge import PRINCIPAL_STATE
 from app.ratelimit.decision import RateLimitDecision
 from app.ratelimit.failures import POLICY as FAILURE_POLICY
 from app.ratelimit.headers import STATE_KEY, rate_limit_headers

@@ -16,6 +16,7 @@ from app.errors import install_error_handlers
 from app.logging import configure_logging
 from app.middleware.edge import EdgeMiddleware
 from app.ml.registry import ModelRegistry
+from app.monitoring.router import router as monitoring_router
 from app.ops.router import metrics_router
 from app.ops.router import router as ops_router
 from app.predict.router import router as predict_router
@@ -41,7 +42,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_style)
     app = FastAPI(
         title="Housing Price API",
         version=API_VERSION,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens_router)
     app.include_router(predict_router)
     app.include_router(admin_router)
+    app.include_router(monitoring_router)
     if settings.serves_docs:
         install_docs(app)
     return app

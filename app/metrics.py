@@ -35,6 +35,14 @@ PREDICTIONS = Counter(
     "predictions", "Prices predicted (rows, batches counted per row), by model version.",
     ["model_version"],
 )  # fmt: skip
+PREDICTION_LOG_WRITTEN = Counter(
+    "prediction_log_written", "Predictions written to the prediction log (rows).",
+)  # fmt: skip
+PREDICTION_LOG_DROPPED = Counter(
+    "prediction_log_dropped",
+    "Predictions not logged (rows), by reason: queue_full, store_error, shutdown.",
+    ["reason"],
+)  # fmt: skip
 
 
 def exposition() -> tuple[bytes, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.ml.registry import ModelRegistry
+from app.predlog.writer import PredictionLog
 from app.ratelimit.failures import AuthFailureGuard
 from app.ratelimit.limiter import Limiter
 from app.ratelimit.throttle import LoginThrottle
@@ -26,4 +27,5 @@ class Services:
     auth_failures: AuthFailureGuard
     models: ModelRegistry
     """Replaced whole (one assignment) when models are reloaded; requests keep the one they got."""
+    predictions: PredictionLog
     probes: dict[str, Probe] = field(default_factory=dict)

@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     state_dir: Path = Path("var")
     models_dir: Path = Path("models")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "text": readable lines; "json": one JSON object per line; "auto": JSON in production.
+    log_format: Literal["auto", "text", "json"] = "auto"
+
+    # Prediction log: every prediction, written off the request path through a
+    # bounded queue (full: dropped and counted, never blocking a request); a
+    # capped Redis stream per version with REDIS_URL, else SQLite under STATE_DIR.
+    prediction_log_queue_size: int = Field(10_000, ge=1, le=1_000_000)
+    prediction_log_max_entries: int = Field(100_000, ge=100, le=10_000_000)
+    # Drift: how many of the newest logged predictions /metrics compares with
+    # the training distribution (GET /admin/drift takes its own window).
+    drift_window: int = Field(1_000, ge=10, le=100_000)
+    # How often each worker looks for a `housing-api reload` request.
+    model_reload_poll_seconds: float = Field(1.0, gt=0, le=60)
     # Largest request body accepted, bytes: the largest legal batch (1000 v2
     # instances, ~272 KiB even indented) with margin; nginx's cap is the same.
     max_request_body_bytes: int = Field(384 * 1024, ge=1024, le=16 * 1024 * 1024)
@@ -90,6 +103,13 @@ class Settings(BaseSettings):
     # Peers whose X-Forwarded-For is believed: addresses, CIDR networks, or
     # "unix" for a peer on a unix socket that only the proxy can open.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @property
+    def log_style(self) -> Literal["text", "json"]:
+        """``LOG_FORMAT`` with ``auto`` resolved: JSON in production, readable text elsewhere."""
+        if self.log_format == "auto":
+            return "json" if self.env == "production" else "text"
+        return self.log_format
 
     @field_validator("jwt_signing_keys", "api_key_peppers", "trusted_proxies", mode="before")
     @classmethod

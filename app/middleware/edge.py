@@ -20,6 +20,10 @@ observation.
   a 404 or a 422 too; an answer that carries its own (a 429) keeps them.
 - **Metrics**: one count and one latency observation per answer, by route
   template (never the raw path, so a scanner cannot blow up the series).
+- **Request log**: one line per answer (logger ``app.requests``) with the
+  request id, the principal (``key:<id>`` or ``user:<name>``, never a
+  secret), the route template, status, time to the response start and the
+  model version that answered.
 - **Last resort**: an exception nothing else handled becomes a JSON 500 here,
   logged with the request id, and is not re-raised: Starlette's outermost
   handler re-raises after answering, and Uvicorn then dropped the keep-alive
@@ -55,7 +59,11 @@ HARDENING: tuple[tuple[bytes, bytes], ...] = (
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 UNMATCHED = "unmatched"
+PRINCIPAL_STATE = "principal"
+MODEL_VERSION_STATE = "model_version"
+"""Where the guard and the prediction routes leave who asked and which model answered."""
 logger = logging.getLogger(__name__)
+request_logger = logging.getLogger("app.requests")
 
 
 def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
@@ -115,9 +123,9 @@ class EdgeMiddleware:
                     scope.get("state", {}).get(STATE_KEY) or {},
                 )
                 route = getattr(scope.get("route"), "path", UNMATCHED)
-                observe_response(
-                    route, scope["method"], message["status"], time.perf_counter() - started
-                )
+                elapsed = time.perf_counter() - started
+                observe_response(route, scope["method"], message["status"], elapsed)
+                log_request(scope, route, message["status"], elapsed, request_id)
             await send(message)
 
         try:
@@ -149,6 +157,27 @@ class EdgeMiddleware:
             return message
 
         return capped_receive
+
+
+def log_request(scope: Scope, route: str, status: int, seconds: float, request_id: str) -> None:
+    if not request_logger.isEnabledFor(logging.INFO):
+        return
+    state = scope.get("state") or {}
+    principal = state.get(PRINCIPAL_STATE)
+    request_logger.info(
+        "request",
+        extra={
+            "fields": {
+                "method": scope["method"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 3),
+                "model_version": state.get(MODEL_VERSION_STATE),
+                "principal": getattr(principal, "rate_limit_key", None),
+                "request_id": request_id,
+            }
+        },
+    )
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from app.deps import RequireMetrics, ServicesDep
 from app.guard import GuardedRoute
 from app.metrics import exposition
+from app.monitoring.metrics import model_exposition
 from app.readiness import check_readiness
 from app.responses import PROTECTED
 
@@ -39,6 +40,9 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     summary="Prometheus metrics, aggregated over every worker (admin or metrics scope)",
     responses={200: {"content": {"text/plain": {}}}},
 )
-async def metrics(_: RequireMetrics) -> Response:
+async def metrics(_: RequireMetrics, services: ServicesDep) -> Response:
     body, content_type = exposition()
-    return Response(body, media_type=content_type)
+    models = await model_exposition(
+        services.models, services.predictions.sink, services.settings.drift_window
+    )
+    return Response(body + models, media_type=content_type)

@@ -6,7 +6,7 @@ function, and FastAPI must see their body types as objects, not as names.
 
 from fastapi import APIRouter
 
-from app.deps import Models, RequirePredict
+from app.deps import Models, Recorder, RequirePredict
 from app.guard import GuardedRoute
 from app.predict import service
 from app.predict.schemas import (
@@ -32,16 +32,19 @@ def _add_version(version: str, features_type: type, batch_type: type) -> None:
         features: features_type,  # type: ignore[valid-type]
         models: Models,
         caller: RequirePredict,
+        recorder: Recorder,
     ) -> Prediction:
-        return service.predict_one(models[version], features)
+        return service.predict_one(models[version], features, recorder)
 
     @router.post(f"/{version}/predict/batch", summary=f"Predict 1 to 1000 prices ({role})")
     async def predict_batch(
         batch: batch_type,  # type: ignore[valid-type]
         models: Models,
         caller: RequirePredict,
+        recorder: Recorder,
     ) -> BatchPrediction:
-        return service.predict_batch(models[version], batch.instances)  # type: ignore[attr-defined]
+        instances = batch.instances  # type: ignore[attr-defined]
+        return service.predict_batch(models[version], instances, recorder)
 
     @router.get(
         f"/{version}/model",

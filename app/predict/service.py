@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from app.metrics import PREDICTIONS
 from app.ml.registry import LoadedModel, ModelRegistry
 from app.predict.schemas import BatchPrediction, FeatureInfo, ModelInfo, Prediction
+from app.predlog.recorder import PredictionRecorder
 
 
 def _rows(instances: Sequence[BaseModel], names: Sequence[str]) -> list[list[float]]:
@@ -25,11 +26,14 @@ def _rows(instances: Sequence[BaseModel], names: Sequence[str]) -> list[list[flo
     return rows
 
 
-def predict_one(model: LoadedModel, features: BaseModel) -> Prediction:
+def predict_one(
+    model: LoadedModel, features: BaseModel, recorder: PredictionRecorder
+) -> Prediction:
     rows = _rows([features], model.manifest.feature_names)
     (price,) = model.predict(rows)
     (outside,) = model.out_of_training_range(rows)
     PREDICTIONS.labels(model.version).inc()
+    recorder.record(model, rows, [price])
     # Built from values this service computed, so not validated again (pydantic's
     # validation of 1,000 floats and lists cost a fifth of a batch's CPU).
     return Prediction.model_construct(
@@ -39,10 +43,13 @@ def predict_one(model: LoadedModel, features: BaseModel) -> Prediction:
     )
 
 
-def predict_batch(model: LoadedModel, instances: Sequence[BaseModel]) -> BatchPrediction:
+def predict_batch(
+    model: LoadedModel, instances: Sequence[BaseModel], recorder: PredictionRecorder
+) -> BatchPrediction:
     rows = _rows(instances, model.manifest.feature_names)
     prices = model.predict(rows)
     PREDICTIONS.labels(model.version).inc(len(prices))
+    recorder.record(model, rows, prices)
     return BatchPrediction.model_construct(
         predictions=np.round(prices, 2).tolist(),
         model_version=model.version,

@@ -42,7 +42,9 @@ def test_an_empty_store_without_a_first_admin_says_how_to_make_one(
     from app.main import create_app
     from tests.app.conftest import make_settings
 
-    settings = make_settings(tmp_path, first_admin_username=None, first_admin_password=None)
+    settings = make_settings(
+        tmp_path, first_admin_username=None, first_admin_password=None, log_format="json"
+    )
     with TestClient(create_app(settings)):
         pass
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]

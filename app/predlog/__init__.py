@@ -1,0 +1,1 @@
+"""The prediction log: what every prediction saw and answered, kept for drift and audit."""
