@@ -18,6 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from app import dev_secrets
 from app.first_admin import ensure_first_admin_soon
 from app.ml.registry import ModelRegistry
+from app.model_reload import ModelReloader
 from app.predlog.sinks import PredictionSink, RedisStreamSink, SqliteSink
 from app.predlog.writer import PredictionLog
 from app.ratelimit.failures import AuthFailureGuard
@@ -137,5 +138,10 @@ async def open_services(
     services.probes.update(
         models=models_loaded, credential_store=auth.store.ping, rate_limiter=limiter.ping
     )
+    reloader = ModelReloader(
+        services, settings.state_dir, settings.models_dir, settings.model_reload_poll_seconds
+    )
+    reloader.start()
+    stack.push_async_callback(reloader.close)
     await ensure_first_admin_soon(auth, settings, stack)
     return services

@@ -1,4 +1,4 @@
-"""The ``housing-api`` command: serve, train, create-user, create-key."""
+"""The ``housing-api`` command: serve, train, reload, drift-report, create-user, create-key."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.admin_cli import add_commands
+from app import admin_cli, ops_cli
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(handler=_train)
 
-    add_commands(commands)
+    ops_cli.add_commands(commands)
+    admin_cli.add_commands(commands)
     return parser
 
 

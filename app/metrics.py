@@ -35,6 +35,10 @@ PREDICTIONS = Counter(
     "predictions", "Prices predicted (rows, batches counted per row), by model version.",
     ["model_version"],
 )  # fmt: skip
+MODEL_RELOADS = Counter(
+    "model_reloads", "Reload requests acted on by this worker, by outcome: done, refused.",
+    ["outcome"],
+)  # fmt: skip
 PREDICTION_LOG_WRITTEN = Counter(
     "prediction_log_written", "Predictions written to the prediction log (rows).",
 )  # fmt: skip

@@ -12,6 +12,14 @@ SCOPE_ADMIN = "admin"
 SCOPE_METRICS = "metrics"
 """Reads /metrics and nothing else, so a Prometheus scraper holds no admin power."""
 KNOWN_SCOPES = frozenset({SCOPE_PREDICT, SCOPE_ADMIN, SCOPE_METRICS})
+IMPLIED_SCOPES = {SCOPE_ADMIN: frozenset({SCOPE_METRICS})}
+"""What holding a scope also allows: an admin may read /metrics, so may hand that on."""
+
+
+def with_implied(scopes: frozenset[str]) -> frozenset[str]:
+    """``scopes`` and every scope they imply."""
+    implied = [IMPLIED_SCOPES.get(scope, frozenset()) for scope in scopes]
+    return scopes.union(*implied)
 
 
 @dataclass(frozen=True, slots=True)

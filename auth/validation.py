@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from auth.errors import InvalidInput, ScopeCeiling
-from auth.principal import KNOWN_SCOPES
+from auth.principal import KNOWN_SCOPES, with_implied
 from auth.rate_limits import parse_rate_limit
 
 MAX_USERNAME_LENGTH = 64
@@ -20,7 +20,7 @@ def within_ceiling(wanted: frozenset[str], granter_scopes: frozenset[str] | None
     """No credential grants a scope it does not hold itself (``None``: the operator's shell)."""
     if granter_scopes is None:
         return
-    beyond = wanted - granter_scopes
+    beyond = wanted - with_implied(granter_scopes)
     if beyond:
         raise ScopeCeiling(f"you cannot grant scopes you do not hold: {' '.join(sorted(beyond))}")
 
