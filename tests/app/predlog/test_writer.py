@@ -44,7 +44,8 @@ async def test_every_row_of_every_event_is_written(tmp_path: Path) -> None:
     await log.flush()
     entries = await sink.newest("v1", 5000)
     assert len(entries) == 1001
-    assert entries[0].request_id == "batch" and entries[-1].request_id == "one"
+    assert entries[0].request_id == "batch"
+    assert entries[-1].request_id == "one"
     assert entries[-1].principal == "user:alice"
     assert PREDICTION_LOG_WRITTEN._value.get() - written_before == 1001
     await log.close()
