@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 # Uvicorn's own ``uvicorn.workers`` module is deprecated in favour of this package.
-worker_class = "uvicorn_worker.UvicornWorker"
+worker_class = "app.worker.Worker"
 
 
 def _cpu_count() -> int:
