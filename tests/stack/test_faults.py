@@ -233,10 +233,12 @@ def test_redis_killed_and_restarted_mid_load_keeps_the_outage_policy(
             time.sleep(1.0)
             os.kill(stack.pid("redis"), signal.SIGKILL)
             killed_at = time.monotonic()
-            time.sleep(0.5)
-            during = probe(client, probe_headers)
-            time.sleep(0.5)
-            stack.start_redis()
+            try:
+                time.sleep(0.5)
+                during = probe(client, probe_headers)
+                time.sleep(0.5)
+            finally:
+                stack.start_redis()
             ready_at = redis_ready(stack)
             after = []
             while time.monotonic() < ready_at + RECOVERY_SECONDS + 0.5:
