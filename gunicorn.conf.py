@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 # Uvicorn's own ``uvicorn.workers`` module is deprecated in favour of this package.
-worker_class = "uvicorn_worker.UvicornWorker"
+worker_class = "app.worker.Worker"
 
 
 def _cpu_count() -> int:
@@ -53,7 +53,10 @@ keepalive = 65
 # closes its idle keep-alive connections while nginx may be writing a request
 # to one of them, and that request fails with a 502 (gunicorn#2567). Measured
 # here with recycling every ~100 requests under 16 concurrent clients: 3 of
-# 1,500 requests failed on one instance, even with nginx retrying. The app has
+# 1,500 requests failed on one instance, even with nginx retrying twice. Since
+# nginx retries a prediction once per idle connection and more
+# (scripts/stack/nginx_conf.py), 6 recycles under the same load failed none of
+# 789 predictions; token and admin POSTs are still never retried. The app has
 # no known leak to recycle away; with two instances behind nginx
 # (APP_INSTANCES=2) the retry lands on the other instance.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 0)

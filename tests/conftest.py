@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite, and the summary of what tests measured."""
 
 from __future__ import annotations
 
@@ -7,7 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import figures as figure_book
 from tests.support.redis_server import RedisServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    figure_book.install(config)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    figure_book.write_summary(terminalreporter)
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> figure_book.FigureSheet:
+    """Where this test records what it measured; printed at the end of the run."""
+    return figure_book.sheet_for(request)
 
 
 @pytest.fixture(scope="session")

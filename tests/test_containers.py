@@ -115,6 +115,7 @@ def test_redis_persists_with_aof_on_a_named_volume(compose_model: dict[str, Any]
     redis = compose_model["services"]["redis"]
     command = redis["command"]
     assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--appendfsync") + 1] == "always"
     (volume,) = redis["volumes"]
     assert volume["type"] == "volume"
     assert volume["source"] in compose_model["volumes"]

@@ -26,20 +26,39 @@ TEMP_KINDS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 UNSAFE_IN_PATH = re.compile(r"[\"'$;{}\s\\]")
 
 
-def upstream_servers(addresses: Iterable[str]) -> str:
-    """Each app address twice, never marked down.
+UPSTREAM_KEEPALIVE = 32
+"""Idle connections to the app each nginx worker keeps for reuse (``keepalive``)."""
+ENTRIES_PER_ADDRESS = UPSTREAM_KEEPALIVE + 2
+"""How many times ``upstream_servers`` lists each app address: see there."""
 
-    nginx gives a request at most as many tries as its upstream has entries,
-    so with one entry a request that fails on a connection the app dropped (a
-    worker killed or recycled) is never retried. The second entry buys one
-    retry; ``max_fails=0`` keeps that one failure from marking the address
-    down for everyone. The retry may still pick another cached connection to
-    the same dying worker: measured with recycling every ~100 requests, it
-    saved 17 of 25 failing requests, not all (hence recycling is opt-in in
-    gunicorn.conf.py). With several instances the retry goes to another one.
+
+def upstream_servers(addresses: Iterable[str]) -> str:
+    """Each app address ``ENTRIES_PER_ADDRESS`` times, never marked down.
+
+    nginx tries a request at most once per upstream entry, and a request that
+    may be retried (``proxy_next_upstream``) needs more than one try when an
+    app worker dies. Killing one Gunicorn worker (``kill -9``) under 16
+    concurrent predictions, with each address listed twice, then three times,
+    failed 1 to 2 requests in half of the rounds with a 502: the requests in
+    flight on the dead worker were retried, and each retry took another idle
+    cached connection to that same worker, dead too but not yet noticed
+    (the kernel closes them all at once; nginx sees the closes one event at a
+    time), until the entries ran out ("no live upstreams").
+
+    Every failed try on a dead cached connection removes that connection from
+    the cache, and the cache holds at most ``UPSTREAM_KEEPALIVE`` of them, so
+    a request's tries can fail at most ``1 + UPSTREAM_KEEPALIVE`` times (the
+    connection it was in flight on, then every cached one) before one opens
+    a fresh connection, which the surviving workers accept: hence that many
+    entries plus one. ``max_fails=0`` keeps a failure from marking the
+    address down for everyone else. Only retried requests (idempotent ones,
+    and the predictions; see the template) benefit; others fail at the first
+    error as before.
     """
     return "\n".join(
-        f"        server {address} max_fails=0;" for address in addresses for _ in range(2)
+        f"        server {address} max_fails=0;"
+        for address in addresses
+        for _ in range(ENTRIES_PER_ADDRESS)
     )
 
 
@@ -70,6 +89,7 @@ def compose_values() -> dict[str, str]:
         "temp_paths": "    # temp paths: the image's defaults",
         "conn_limit_per_ip": str(CONN_LIMIT_PER_IP),
         "upstream_servers": upstream_servers(["app:8000"]),
+        "upstream_keepalive": str(UPSTREAM_KEEPALIVE),
         "http_listen": "80",
         "https_listen": "443",
         "https_port_suffix": "",
@@ -96,6 +116,7 @@ def local_values(config: StackConfig, tls: TlsFiles, app_sockets: Iterable[Path]
         "temp_paths": temp_paths,
         "conn_limit_per_ip": str(CONN_LIMIT_PER_IP),
         "upstream_servers": servers,
+        "upstream_keepalive": str(UPSTREAM_KEEPALIVE),
         "http_listen": f"127.0.0.1:{config.http_port}",
         "https_listen": f"127.0.0.1:{config.https_port}",
         "https_port_suffix": suffix,

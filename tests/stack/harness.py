@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from app.settings import Settings
+from scripts.stack import stack_env
+from scripts.stack.config import StackConfig
 from scripts.stack.orchestrate import StackInfo
-from scripts.stack.processes import recorded_names, running_pid
+from scripts.stack.processes import recorded_names, running_pid, start
+from scripts.stack.services import REDIS_NAME, app_name, redis_spec
 from tests.support.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +76,44 @@ class RunningStack:
         kwargs.setdefault("timeout", 30)
         return httpx.AsyncClient(base_url=self.base_url, verify=self.ssl_context(), **kwargs)
 
+    def pid(self, name: str) -> int:
+        """The live pid of one of the stack's services: ``nginx``, ``redis``, ``app-1``..."""
+        pid = running_pid(name, self.state_dir / "run")
+        if pid is None:
+            raise LookupError(f"{name} is not running")
+        return pid
+
+    def worker_pids(self, instance: int = 0) -> set[int]:
+        """The Gunicorn workers of one app instance: its master's children."""
+        return child_pids(self.pid(app_name(instance)))
+
+    def redis_admin(self, **kwargs: Any) -> redis.Redis:
+        """A client of the stack's own Redis as its operator (``default`` user)."""
+        if self.info.redis_port is None:
+            raise LookupError("this stack uses a Redis it did not start")
+        password = stack_env.read(self.state_dir / "stack.env")["REDIS_PASSWORD"]
+        return redis.Redis(port=self.info.redis_port, password=password, **kwargs)
+
+    def start_redis(self) -> None:
+        """Start the stack's Redis again after it died: same config, data directory and port."""
+        if self.info.redis_port is None:
+            raise LookupError("this stack uses a Redis it did not start")
+        config = StackConfig.from_env(self.env)
+        secrets = stack_env.read(config.secrets_file)
+        spec = redis_spec(
+            config,
+            self.info.redis_port,
+            secrets["REDIS_PASSWORD"],
+            secrets["REDIS_APP_PASSWORD"],
+        )
+        if running_pid(REDIS_NAME, config.run_dir) is not None:
+            raise RuntimeError("redis is still running")
+        start(spec, config.run_dir)
+
+    def app_log(self, instance: int = 0) -> str:
+        """What one app instance's Gunicorn master and workers wrote."""
+        return (self.log_dir / f"{app_name(instance)}.log").read_text(encoding="utf-8")
+
     def access_log(self) -> str:
         return (self.log_dir / "nginx-access.log").read_text(encoding="utf-8")
 
@@ -101,11 +143,20 @@ class RunningStack:
 def app_workers(stack: RunningStack, instance: int = 0) -> list[int]:
     """The pids of one Gunicorn instance's workers (its master's children)."""
     master = int((stack.state_dir / "run" / f"app-{instance + 1}.pid").read_text().split()[0])
-    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    return sorted(child_pids(master))
 
 
 UNIX_CONNECTED = "03"
 """``St`` column of /proc/net/unix: SS_CONNECTED (a listening socket is 01)."""
+
+
+def child_pids(pid: int) -> set[int]:
+    """The processes ``pid`` started (a master's workers); empty once it is gone."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except FileNotFoundError:
+        return set()
+    return {int(child) for child in children.split()}
 
 
 def connections_per_worker(stack: RunningStack, instance: int = 0) -> dict[int, int]:
@@ -194,6 +245,12 @@ def start_stack(env: dict[str, str]) -> RunningStack:
         info=StackInfo.load(state_dir / "run"),
         env=env,
     )
+
+
+def restart_stack(stack: RunningStack) -> None:
+    """``down``, then ``up`` on the same state directory; ``stack`` then describes the new run."""
+    stop_stack(stack.env)
+    stack.info = start_stack(stack.env).info
 
 
 def stop_stack(env: dict[str, str]) -> None:

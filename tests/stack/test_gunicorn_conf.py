@@ -34,7 +34,8 @@ def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
 
 
 def test_runs_uvicorn_workers_from_the_maintained_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load(monkeypatch)["worker_class"] == "uvicorn_worker.UvicornWorker"
+    """``app.worker.Worker`` is ``uvicorn_worker.UvicornWorker`` writing answers whole."""
+    assert load(monkeypatch)["worker_class"] == "app.worker.Worker"
 
 
 def test_workers_follow_the_cpus_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:

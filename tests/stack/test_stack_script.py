@@ -105,6 +105,8 @@ def test_the_stack_s_redis_wants_a_password_and_keeps_an_append_only_file(
     client = redis.Redis(port=stack.info.redis_port, password=password, decode_responses=True)
     try:
         assert client.config_get("appendonly") == {"appendonly": "yes"}
+        # Acknowledged means on disk (scripts/stack/services.py redis_spec says why).
+        assert client.config_get("appendfsync") == {"appendfsync": "always"}
         assert client.config_get("dir") == {"dir": str(stack.state_dir / "redis")}
         assert client.config_get("bind") == {"bind": "127.0.0.1"}
     finally:
@@ -204,16 +206,18 @@ def test_environment_overrides_do_not_leak_between_stacks(tmp_path: Path) -> Non
     assert "REDIS_URL" not in env
 
 
-def test_every_app_address_gets_a_retry_and_only_predictions_retry_posts() -> None:
-    from scripts.stack.nginx_conf import upstream_servers
+def test_app_addresses_outlast_idle_connections_and_only_predictions_retry_posts() -> None:
+    """A request may fail on its own connection and then on every cached one to a dead
+    worker (scripts/stack/nginx_conf.py upstream_servers): one entry more than those."""
+    from scripts.stack.nginx_conf import UPSTREAM_KEEPALIVE, upstream_servers
 
     rendered = upstream_servers(["127.0.0.1:1", "127.0.0.1:2"]).split("\n")
+    per_address = UPSTREAM_KEEPALIVE + 2
     assert [line.strip() for line in rendered] == [
-        "server 127.0.0.1:1 max_fails=0;",
-        "server 127.0.0.1:1 max_fails=0;",
-        "server 127.0.0.1:2 max_fails=0;",
-        "server 127.0.0.1:2 max_fails=0;",
+        *["server 127.0.0.1:1 max_fails=0;"] * per_address,
+        *["server 127.0.0.1:2 max_fails=0;"] * per_address,
     ]
     conf = render(compose_values())
+    assert re.findall(r"^\s*keepalive (\d+);", conf, re.MULTILINE) == [str(UPSTREAM_KEEPALIVE)]
     retrying = re.findall(r"location ([^{]+)\{[^}]*proxy_next_upstream [^;]*non_idempotent", conf)
     assert [location.strip() for location in retrying] == ["~ ^/v[12]/predict(/batch)?$"]
