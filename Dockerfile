@@ -14,11 +14,14 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
-# Dependencies first, so editing the code does not reinstall them.
+# Dependencies first, so editing the code does not reinstall them: exactly the pins of the
+# lock, each checked against its hashes; then the project itself, adding nothing.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY auth ./auth
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
 # The models are trained here, from the data in the repository, so the image
 # carries exactly the artifacts (and SHA-256 manifests) its code was tested with.

@@ -189,6 +189,20 @@ def test_image_runs_as_non_root_with_a_healthcheck() -> None:
     assert "gunicorn.conf.py" in runtime[-1]
 
 
+def test_the_image_installs_the_hashed_lock_and_nothing_else() -> None:
+    """Every dependency from the pinned, hashed lock; the project itself brings none."""
+    installs = [
+        line.strip()
+        for line in (REPO / "Dockerfile").read_text().splitlines()
+        if "pip install" in line
+    ]
+    assert installs == [
+        "RUN pip install --no-cache-dir --require-hashes -r requirements.lock",
+        "RUN pip install --no-cache-dir --no-deps --no-build-isolation .",
+    ]
+    assert "!requirements.lock" in (REPO / ".dockerignore").read_text().splitlines()
+
+
 def test_build_context_excludes_local_state_and_secrets() -> None:
     rules = [
         line.strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 import zlib
@@ -11,6 +12,7 @@ import pytest
 from auth.api_keys import (
     BASE62_ALPHABET,
     ApiKeyDigester,
+    checksum,
     display_prefix,
     generate_api_key,
     is_well_formed,
@@ -100,3 +102,33 @@ def test_the_digest_depends_on_the_pepper() -> None:
 def test_a_short_pepper_is_refused() -> None:
     with pytest.raises(ValueError, match="pepper"):
         ApiKeyDigester("short")
+
+
+def test_a_short_checksum_is_padded_with_base62_zeros() -> None:
+    """About one CRC32 in five is below 62**5 and needs padding; the padding is the digit 0,
+    so the checksum stays the plain base62 of the CRC that secret scanners recompute."""
+    bodies = ["".join(random.Random(seed).choices(BASE62_ALPHABET, k=30)) for seed in range(60)]
+    padded = [body for body in bodies if zlib.crc32(body.encode()) < 62**5]
+    assert padded, "no body with a short checksum among the samples"
+    for body in bodies:
+        assert len(checksum(body)) == 6
+        assert _base62_value(checksum(body)) == zlib.crc32(body.encode())
+    assert all(checksum(body).startswith("0") for body in padded)
+
+
+def test_the_digest_covers_the_whole_key_not_its_listed_prefix() -> None:
+    """A digest over the display prefix would let anyone who sees a key's listing (its
+    prefix) forge a key that matches it: the prefix plus any body with a valid checksum."""
+    digester = ApiKeyDigester(secrets.token_hex(32))
+    real = generate_api_key()
+    body = real[4:8] + "A" * 26
+    forged = f"hpk_{body}{checksum(body)}"
+    assert is_well_formed(forged)
+    assert display_prefix(forged) == display_prefix(real)
+    assert digester.digest(forged) != digester.digest(real)
+    assert digester.digest(forged) not in digester.candidates(real)
+
+
+def test_no_pepper_at_all_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one API-key pepper is needed"):
+        ApiKeyDigester([])

@@ -293,8 +293,15 @@ async def test_an_access_token_outside_any_family_is_refused(
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "x" * 10_000])
-async def test_revoking_garbage_is_not_an_error(context: AuthContext, token: str) -> None:
-    await context.tokens.revoke(token)
+async def test_revoking_garbage_is_not_an_error(
+    context: AuthContext, alice: str, token: str
+) -> None:
+    """RFC 7009: no error, and nothing real is revoked on the way."""
+    grant = await context.tokens.password_grant(alice, PASSWORD)
+    for hint in (None, "access_token", "refresh_token"):
+        await context.tokens.revoke(token, hint)
+    assert await context.principals.from_access_token(grant.access_token) is not None
+    assert (await context.tokens.refresh_grant(grant.refresh_token)).scope == "admin predict"
 
 
 async def test_deleting_a_user_kills_their_tokens(context: AuthContext, alice: str) -> None:

@@ -70,7 +70,30 @@ def test_out_of_training_range_names_exactly_the_extrapolated_features() -> None
     ]
 
 
-def test_tampered_artifact_is_never_unpickled(models_copy: Path) -> None:
+class WritesAFileWhenUnpickled:
+    """A payload as an attacker would plant it: unpickling it calls ``open(path, "w")``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return open, (str(self.path), "w")
+
+
+def test_tampered_artifact_is_never_unpickled(models_copy: Path, tmp_path: Path) -> None:
+    """Refused on its SHA-256 before joblib opens it: the payload's file never appears."""
+    marker = tmp_path / "unpickled"
+    artifact = models_copy / "v2" / "model.joblib"
+    joblib.dump(WritesAFileWhenUnpickled(marker), artifact)
+    with pytest.raises(IntegrityError, match="does not match"):
+        ModelRegistry.load(models_copy)
+    assert not marker.exists()
+    # The payload is live: the same file, unpickled, does write it.
+    joblib.load(artifact).close()
+    assert marker.exists()
+
+
+def test_an_artifact_with_a_byte_appended_is_refused(models_copy: Path) -> None:
     artifact = models_copy / "v2" / "model.joblib"
     artifact.write_bytes(artifact.read_bytes() + b"\x00")
     with pytest.raises(IntegrityError, match="does not match"):
@@ -84,7 +107,18 @@ def test_app_refuses_to_start_with_a_tampered_artifact(models_copy: Path, tmp_pa
     artifact.write_bytes(bytes(data))
     settings = Settings(_env_file=None, env="test", state_dir=tmp_path, models_dir=models_copy)
     with pytest.raises(IntegrityError), TestClient(create_app(settings)):
-        pass
+        pytest.fail("the app started on a tampered artifact")
+
+
+def test_app_start_never_unpickles_a_planted_payload(models_copy: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "unpickled"
+    joblib.dump(WritesAFileWhenUnpickled(marker), models_copy / "v1" / "model.joblib")
+    settings = Settings(
+        _env_file=None, env="test", state_dir=tmp_path / "state", models_dir=models_copy
+    )
+    with pytest.raises(IntegrityError), TestClient(create_app(settings)):
+        pytest.fail("the app started on a planted artifact")
+    assert not marker.exists()
 
 
 def test_manifest_features_must_match_the_schema(models_copy: Path) -> None:

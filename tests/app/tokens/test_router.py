@@ -184,6 +184,43 @@ def test_deleting_a_user_kills_their_tokens(
     assert refresh.status_code == 400
 
 
+def test_a_descoped_users_old_token_and_refresh_get_only_what_is_left(
+    store_client: TestClient, admin: dict[str, str]
+) -> None:
+    """The token says ``admin predict``; the user now holds ``predict``: each use of the old
+    token and each refresh intersect with what the user holds *now*."""
+    body = {"username": "ops", "password": USER_PASSWORD, "scopes": ["admin", "predict"]}
+    assert store_client.post("/admin/users", json=body, headers=admin).status_code == 201
+    grant = _password_grant(store_client, "ops", USER_PASSWORD).json()
+    old = _bearer(grant["access_token"])
+    assert store_client.get("/admin/keys", headers=old).status_code == 200
+
+    store = store_client.app.state.services.auth.store  # type: ignore[attr-defined]
+    changed = store_client.portal.call(store.set_user_scopes, "ops", frozenset({"predict"}))
+    assert changed is not None
+    assert changed.scopes == {"predict"}
+
+    deadline = time.monotonic() + 1.0  # every worker applies it within 100 ms (tests/auth)
+    while (answer := store_client.get("/admin/keys", headers=old)).status_code == 200:
+        assert time.monotonic() < deadline, "the old token kept its admin scope"
+        time.sleep(0.02)
+    assert answer.status_code == 403
+    assert store_client.post("/v1/predict", json=V1_FEATURES, headers=old).status_code == 200
+
+    refreshed = _token(
+        store_client, grant_type="refresh_token", refresh_token=grant["refresh_token"]
+    )
+    assert refreshed.status_code == 200
+    assert refreshed.json()["scope"] == "predict"
+    new = _bearer(refreshed.json()["access_token"])
+    assert (
+        jwt.decode(refreshed.json()["access_token"], options={"verify_signature": False})["scope"]
+        == "predict"
+    )
+    assert store_client.get("/admin/keys", headers=new).status_code == 403
+    assert store_client.post("/v1/predict", json=V1_FEATURES, headers=new).status_code == 200
+
+
 def _forge(claims: dict[str, Any], key: str = "secret", alg: str = "HS256", **header: Any) -> str:
     return jwt.encode(claims, key, algorithm=alg, headers=header or None)
 
