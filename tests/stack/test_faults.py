@@ -19,8 +19,9 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -54,8 +55,8 @@ one leaving this many or more by a worker's in-process fallback (a fresh bucket 
 
 
 @pytest.fixture(scope="module")
-def faults_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    env = stack_environment(tmp_path_factory.mktemp("faults"))
+def faults_stack(stack_state_dirs: Callable[[str], Path]) -> Iterator[RunningStack]:
+    env = stack_environment(stack_state_dirs("faults"))
     running = start_stack(env)
     try:
         yield running
@@ -196,15 +197,13 @@ def redis_ready(stack: RunningStack) -> float:
 
 @pytest.fixture(params=["fail-open", "fail-closed"])
 def outage_stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, stack_state_dirs: Callable[[str], Path]
 ) -> Iterator[RunningStack]:
     """The module's stack (fail-open, the default), or one refusing limited requests."""
     if request.param == "fail-open":
         yield request.getfixturevalue("faults_stack")
         return
-    env = stack_environment(
-        tmp_path_factory.mktemp("fail-closed"), RATE_LIMIT_OUTAGE_POLICY="fail-closed"
-    )
+    env = stack_environment(stack_state_dirs("fail-closed"), RATE_LIMIT_OUTAGE_POLICY="fail-closed")
     running = start_stack(env)
     try:
         yield running
