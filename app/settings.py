@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     # bounded queue (full: dropped and counted, never blocking a request); a
     # capped Redis stream per version with REDIS_URL, else SQLite under STATE_DIR.
     prediction_log_queue_size: int = Field(10_000, ge=1, le=1_000_000)
-    prediction_log_max_entries: int = Field(100_000, ge=100, le=10_000_000)
+    # Entries kept per version: one per request, a batch cut into entries of at
+    # most 100 rows (so between N and 100 N rows are kept).
+    prediction_log_max_entries: int = Field(20_000, ge=100, le=1_000_000)
     # Drift: how many of the newest logged predictions /metrics compares with
     # the training distribution (GET /admin/drift takes its own window).
     drift_window: int = Field(1_000, ge=10, le=100_000)

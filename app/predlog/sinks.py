@@ -1,8 +1,9 @@
 """Where logged predictions go: a capped Redis stream, or a capped SQLite table.
 
-Both keep at most ``max_entries`` per model version (the newest) so the log
-is a window, not an ever-growing archive; both answer "the newest N of a
-version" for drift.
+Both keep at most ``max_entries`` entries per model version (the newest), an
+entry holding at most ``CHUNK_ROWS`` rows, so the log is a window and never
+an ever-growing archive; both answer "the newest N rows of a version" for
+drift.
 """
 
 from __future__ import annotations
@@ -15,20 +16,27 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from app.predlog.record import LoggedPrediction
+from app.predlog.record import CHUNK_ROWS, LoggedPrediction, PredictionEvent, newest_rows
 
 STREAM_PREFIX = "hapi:predictions:"
 """Inside the app's Redis key space (its ACL allows ``hapi:*`` only)."""
 
 
 class PredictionSink(Protocol):
-    async def write(self, entries: Sequence[LoggedPrediction]) -> None: ...
+    async def write(self, events: Sequence[PredictionEvent]) -> None:
+        """Store events of at most ``CHUNK_ROWS`` rows each."""
+        ...
 
     async def newest(self, version: str, count: int) -> list[LoggedPrediction]:
-        """Up to ``count`` of the version's newest entries, newest first."""
+        """Up to ``count`` of the version's newest rows, newest first."""
         ...
 
     async def close(self) -> None: ...
+
+
+def _entries_for(count: int) -> int:
+    """Entries to read for ``count`` rows: every entry may hold a single row."""
+    return max(count, 1)
 
 
 class RedisStreamSink:
@@ -39,24 +47,34 @@ class RedisStreamSink:
         self._max_entries = max_entries
         self._owns_client = owns_client
 
-    async def write(self, entries: Sequence[LoggedPrediction]) -> None:
+    async def write(self, events: Sequence[PredictionEvent]) -> None:
         async with self._client.pipeline(transaction=False) as pipe:
-            for entry in entries:
+            for event in events:
                 pipe.xadd(
-                    STREAM_PREFIX + entry.version,
-                    entry.fields(),  # type: ignore[arg-type]
+                    STREAM_PREFIX + event.version,
+                    event.fields(),  # type: ignore[arg-type]
                     maxlen=self._max_entries,
                     approximate=True,
                 )
             await pipe.execute()
 
     async def newest(self, version: str, count: int) -> list[LoggedPrediction]:
-        raw = await self._client.xrevrange(STREAM_PREFIX + version, count=count) or []
-        return [
-            LoggedPrediction.from_fields(version, _decoded(fields))
-            for _, fields in raw[:count]
-            if fields
-        ]
+        events: list[PredictionEvent] = []
+        rows, before = 0, "+"
+        while rows < count:
+            page = await self._client.xrevrange(
+                STREAM_PREFIX + version, max=before, count=min(_entries_for(count - rows), 1000)
+            )
+            if not page:
+                break
+            for entry_id, fields in page:
+                if entry_id is None or fields is None:
+                    continue
+                event = PredictionEvent.from_fields(version, _decoded(fields))
+                events.append(event)
+                rows += len(event.prices)
+                before = f"({_text(entry_id)}"  # exclusive: the next page starts below it
+        return newest_rows(events, count)
 
     async def close(self) -> None:
         if self._owns_client:
@@ -72,18 +90,19 @@ def _text(value: bytes | str) -> str:
 
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS predictions (
+CREATE TABLE IF NOT EXISTS prediction_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     version TEXT NOT NULL,
     model_sha256 TEXT NOT NULL,
-    features TEXT NOT NULL,
-    price REAL NOT NULL,
+    rows TEXT NOT NULL,
+    prices TEXT NOT NULL,
     at REAL NOT NULL,
     principal TEXT NOT NULL,
     request_id TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS predictions_by_version ON predictions (version, id);
+CREATE INDEX IF NOT EXISTS prediction_events_by_version ON prediction_events (version, id);
 """
+COLUMNS = ("model_sha256", "rows", "prices", "at", "principal", "request_id")
 
 
 class SqliteSink:
@@ -111,33 +130,25 @@ class SqliteSink:
             self._connection = connection
         return self._connection
 
-    async def write(self, entries: Sequence[LoggedPrediction]) -> None:
+    async def write(self, events: Sequence[PredictionEvent]) -> None:
         async with self._lock:
-            await asyncio.to_thread(self._write, entries)
+            await asyncio.to_thread(self._write, events)
 
-    def _write(self, entries: Sequence[LoggedPrediction]) -> None:
+    def _write(self, events: Sequence[PredictionEvent]) -> None:
         connection = self._connect()
         with connection:
             connection.executemany(
-                "INSERT INTO predictions (version, model_sha256, features, price, at,"
-                " principal, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO prediction_events (version, {', '.join(COLUMNS)})"  # noqa: S608
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
-                        entry.version,
-                        entry.model_sha256,
-                        entry.fields()["features"],
-                        entry.price,
-                        entry.at,
-                        entry.principal,
-                        entry.request_id,
-                    )
-                    for entry in entries
+                    (event.version, *(event.fields()[column] for column in COLUMNS))
+                    for event in events
                 ],
             )
-            for version in {entry.version for entry in entries}:
+            for version in {event.version for event in events}:
                 connection.execute(
-                    "DELETE FROM predictions WHERE version = ? AND id <= ("
-                    " SELECT id FROM predictions WHERE version = ?"
+                    "DELETE FROM prediction_events WHERE version = ? AND id <= ("
+                    " SELECT id FROM prediction_events WHERE version = ?"
                     " ORDER BY id DESC LIMIT 1 OFFSET ?)",
                     (version, version, self._max_entries),
                 )
@@ -147,32 +158,27 @@ class SqliteSink:
             return await asyncio.to_thread(self._newest, version, count)
 
     def _newest(self, version: str, count: int) -> list[LoggedPrediction]:
-        rows = (
-            self._connect()
-            .execute(
-                "SELECT model_sha256, features, price, at, principal, request_id"
-                " FROM predictions WHERE version = ? ORDER BY id DESC LIMIT ?",
-                (version, count),
-            )
-            .fetchall()
+        cursor = self._connect().execute(
+            f"SELECT {', '.join(COLUMNS)} FROM prediction_events"  # noqa: S608
+            " WHERE version = ? ORDER BY id DESC",
+            (version,),
         )
-        return [
-            LoggedPrediction.from_fields(
-                version,
-                {
-                    "model_sha256": sha,
-                    "features": features,
-                    "price": repr(price),
-                    "at": repr(at),
-                    "principal": principal,
-                    "request_id": request_id,
-                },
-            )
-            for sha, features, price, at, principal, request_id in rows
-        ]
+        events: list[PredictionEvent] = []
+        rows = 0
+        while rows < count and (record := cursor.fetchone()) is not None:
+            fields = dict(zip(COLUMNS, (str(value) for value in record), strict=True))
+            fields["at"] = repr(float(record[3]))
+            event = PredictionEvent.from_fields(version, fields)
+            events.append(event)
+            rows += len(event.prices)
+        cursor.close()
+        return newest_rows(events, count)
 
     async def close(self) -> None:
         async with self._lock:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+
+
+__all__ = ["CHUNK_ROWS", "PredictionSink", "RedisStreamSink", "SqliteSink"]

@@ -17,7 +17,7 @@ import logging
 import time
 
 from app.metrics import PREDICTION_LOG_DROPPED, PREDICTION_LOG_WRITTEN
-from app.predlog.record import LoggedPrediction, PredictionEvent
+from app.predlog.record import PredictionEvent
 from app.predlog.sinks import PredictionSink
 
 logger = logging.getLogger(__name__)
@@ -85,14 +85,15 @@ class PredictionLog:
                     self._queue.task_done()
 
     async def _write(self, batch: list[PredictionEvent]) -> None:
-        entries: list[LoggedPrediction] = [entry for event in batch for entry in event.entries()]
+        chunks = [chunk for event in batch for chunk in event.chunks()]
+        rows = sum(len(event.prices) for event in batch)
         try:
-            await self.sink.write(entries)
+            await self.sink.write(chunks)
         except Exception:
-            PREDICTION_LOG_DROPPED.labels("store_error").inc(len(entries))
+            PREDICTION_LOG_DROPPED.labels("store_error").inc(rows)
             now = time.monotonic()
             if now - self._last_error_logged > ERROR_LOG_INTERVAL_SECONDS:
                 self._last_error_logged = now
-                logger.warning("prediction log: %d rows dropped", len(entries), exc_info=True)
+                logger.warning("prediction log: %d rows dropped", rows, exc_info=True)
             return
-        PREDICTION_LOG_WRITTEN.inc(len(entries))
+        PREDICTION_LOG_WRITTEN.inc(rows)
