@@ -35,6 +35,12 @@ def wait_for_sha(client: TestClient, headers: dict[str, str], sha: str) -> str:
     return current
 
 
+def tamper(models: Path) -> None:
+    """One byte more: still a loadable pickle, but no longer the artifact the manifest names."""
+    artifact = next((models / "v1").glob("*.joblib"))
+    artifact.write_bytes(artifact.read_bytes() + b"\0")
+
+
 def cli(monkeypatch: pytest.MonkeyPatch, state: Path, models: Path, *argv: str) -> int:
     monkeypatch.setenv("STATE_DIR", str(state))
     monkeypatch.setenv("MODELS_DIR", str(models))
@@ -76,8 +82,7 @@ def test_a_tampered_artifact_is_refused_and_nothing_changes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     state = tmp_path / "state"
-    artifact = next((models / "v1").glob("*.joblib"))
-    artifact.write_bytes(artifact.read_bytes() + b"\0")
+    tamper(models)
     assert cli(monkeypatch, state, models, "reload") == 1
     error = capsys.readouterr().err
     assert "reload refused" in error
@@ -94,9 +99,7 @@ def test_a_worker_refuses_artifacts_that_changed_after_the_request(
         headers = {"Authorization": f"Bearer {password_token(client, ADMIN, ADMIN_PASSWORD)}"}
         old = served_sha(client, headers)
         assert cli(monkeypatch, state, models, "reload") == 0
-        # Tampered between the request and the workers acting on it.
-        artifact = next((models / "v1").glob("*.joblib"))
-        artifact.write_bytes(artifact.read_bytes() + b"\0")
+        tamper(models)  # between the request and the workers acting on it
         time.sleep(0.5)
         assert served_sha(client, headers) == old
         metrics = client.get("/metrics", headers=headers).text
