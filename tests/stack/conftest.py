@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.stack import api
-from tests.stack.harness import RunningStack, stack_environment, start_stack, stop_stack
+from tests.stack.harness import RunningStack, running_stack, stack_environment
 
 DEFAULT_RATE_LIMIT = 30
 """Per-minute limit of token (user) clients; tight, so the limit tests stay short."""
@@ -36,11 +36,8 @@ def stack(stack_state_dirs: Callable[[str], Path]) -> Iterator[RunningStack]:
     env = stack_environment(
         stack_state_dirs("stack"), DEFAULT_RATE_LIMIT=f"{DEFAULT_RATE_LIMIT}/minute"
     )
-    running = start_stack(env)
-    try:
+    with running_stack(env) as running:
         yield running
-    finally:
-        stop_stack(env)
 
 
 @pytest.fixture

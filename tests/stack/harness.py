@@ -9,7 +9,8 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,16 @@ def restart_stack(stack: RunningStack) -> None:
     """``down``, then ``up`` on the same state directory; ``stack`` then describes the new run."""
     stop_stack(stack.env)
     stack.info = start_stack(stack.env).info
+
+
+@contextmanager
+def running_stack(env: dict[str, str]) -> Iterator[RunningStack]:
+    """A stack up for the ``with`` block, stopped whatever happens in it."""
+    running = start_stack(env)
+    try:
+        yield running
+    finally:
+        stop_stack(env)
 
 
 def stop_stack(env: dict[str, str]) -> None:

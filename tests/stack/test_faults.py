@@ -32,9 +32,8 @@ from tests.stack.harness import (
     RunningStack,
     child_pids,
     restart_stack,
+    running_stack,
     stack_environment,
-    start_stack,
-    stop_stack,
 )
 from tests.stack.load import LoadReport, background_load, reached_nginx
 from tests.support.figures import FigureSheet
@@ -57,11 +56,8 @@ one leaving this many or more by a worker's in-process fallback (a fresh bucket 
 @pytest.fixture(scope="module")
 def faults_stack(stack_state_dirs: Callable[[str], Path]) -> Iterator[RunningStack]:
     env = stack_environment(stack_state_dirs("faults"))
-    running = start_stack(env)
-    try:
+    with running_stack(env) as running:
         yield running
-    finally:
-        stop_stack(env)
 
 
 @pytest.fixture(scope="module")
@@ -204,11 +200,8 @@ def outage_stack(
         yield request.getfixturevalue("faults_stack")
         return
     env = stack_environment(stack_state_dirs("fail-closed"), RATE_LIMIT_OUTAGE_POLICY="fail-closed")
-    running = start_stack(env)
-    try:
+    with running_stack(env) as running:
         yield running
-    finally:
-        stop_stack(env)
 
 
 def test_redis_killed_and_restarted_mid_load_keeps_the_outage_policy(

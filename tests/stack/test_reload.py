@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.stack import api
-from tests.stack.harness import REPO, RunningStack, stack_environment, start_stack, stop_stack
+from tests.stack.harness import REPO, RunningStack, running_stack, stack_environment
 
 pytestmark = [pytest.mark.stack, pytest.mark.anyio]
 
@@ -32,11 +32,8 @@ def reloadable(stack_state_dirs: Callable[[str], Path]) -> Iterator[tuple[Runnin
     models.chmod(0o755)
     shutil.copytree(REPO / "models", models, dirs_exist_ok=True)
     env = stack_environment(stack_state_dirs("reload"), MODELS_DIR=str(models))
-    running = start_stack(env)
-    try:
+    with running_stack(env) as running:
         yield running, models
-    finally:
-        stop_stack(env)
 
 
 def housing_api(*argv: str, state_dir: Path, models: Path) -> subprocess.CompletedProcess[str]:

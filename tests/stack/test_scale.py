@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.stack import api
-from tests.stack.harness import RunningStack, stack_environment, start_stack, stop_stack
+from tests.stack.harness import RunningStack, running_stack, stack_environment
 from tests.support.redis_server import RedisServer
 
 pytestmark = [pytest.mark.stack, pytest.mark.anyio]
@@ -33,11 +33,8 @@ def scaled(
     env = stack_environment(
         stack_state_dirs("scaled"), APP_INSTANCES="2", REDIS_URL=shared_redis.url
     )
-    running = start_stack(env)
-    try:
+    with running_stack(env) as running:
         yield running
-    finally:
-        stop_stack(env)
 
 
 @pytest.fixture(scope="module")
