@@ -18,6 +18,13 @@ def _serve(args: argparse.Namespace) -> int:
     from app.settings import Settings
 
     settings = Settings()
+    if missing := missing_models(settings.models_dir):
+        print(
+            f"housing-api: no trained model at {', '.join(missing)}: "
+            "run `make model` (or `housing-api train`) first",
+            file=sys.stderr,
+        )
+        return 2
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -29,6 +36,17 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
     )
     return 0
+
+
+def missing_models(models_dir: Path) -> list[str]:
+    from app.ml.features import FEATURES
+    from app.ml.manifest import MANIFEST_NAME
+
+    return [
+        str(models_dir / version)
+        for version in FEATURES
+        if not (models_dir / version / MANIFEST_NAME).is_file()
+    ]
 
 
 def _train(args: argparse.Namespace) -> int:

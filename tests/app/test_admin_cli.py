@@ -77,3 +77,15 @@ def test_create_user_without_a_terminal_says_how(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "--password-stdin" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serving_without_trained_models_says_what_to_run(tmp_path: Path) -> None:
+    env = {**os.environ, "STATE_DIR": str(tmp_path / "state"), "MODELS_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "serve"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "no trained model at" in result.stderr
+    assert "make model" in result.stderr
+    assert "Traceback" not in result.stderr
