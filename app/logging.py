@@ -40,7 +40,7 @@ class TextFormatter(logging.Formatter):
         parts = [stamp, f"{record.levelname:<7}", record.name, record.getMessage()]
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
-            parts.extend(f"{key}={value}" for key, value in extra.items())
+            parts.extend(f"{key}={value}" for key, value in extra.items() if value is not None)
         request_id = current_request_id.get()
         if request_id and not (isinstance(extra, dict) and "request_id" in extra):
             parts.append(f"request_id={request_id}")

@@ -64,6 +64,7 @@ def test_development_lines_are_readable_text(
     (line,) = [line for line in out.splitlines() if "app.requests" in line]
     assert "route=/healthz status=200" in line
     assert "request_id=abc" in line
+    assert "None" not in line  # no principal, no model: left out, not spelled out
     assert not line.startswith("{")
 
 
