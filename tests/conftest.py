@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import figures
 from tests.support.redis_server import RedisServer
 
 
@@ -28,3 +29,11 @@ def redis_url(redis_server: RedisServer) -> str:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the tests measured (``tests.support.figures``), after the pass/fail summary."""
+    for section, lines in figures.sections().items():
+        terminalreporter.write_sep("-", section)
+        for line in lines:
+            terminalreporter.write_line(line)
