@@ -1,34 +1,37 @@
 """Schema fuzzing: every operation of the OpenAPI document, against a real ``housing-api serve``.
 
 Schemathesis generates requests from the app's own OpenAPI document (valid
-and invalid bodies, parameters, methods the path does not serve) and checks
+and invalid bodies and parameters, methods a path does not serve) and checks
 every answer: never a 5xx, every status documented, every body, header and
 content type as the document says, invalid data refused, the credential
-enforced. The operations are read from the document, not listed here, so a
-new route is fuzzed the day it is added.
+enforced (it replays a case without it and with a forged one). Then it chains
+operations along the links it infers (list keys, then rotate or revoke one).
+The operations come from the document, not from a list here, so a new route
+is fuzzed the day it is added.
 
 The server is the real thing (``tests.support.service``: Uvicorn, the
-lifespan, SQLite, the edge layer, in its own process), so the fuzzer meets
-the same parsing and middleware as a client. Each case carries a credential
-that holds the scope its route asks for (read from the route's
-``Authenticator``), so generated requests reach the route's own code.
+lifespan, SQLite, the edge layer, in a process of its own), so the fuzzer
+meets the parsing and middleware a client meets. Each case carries the least
+credential its route accepts (``tests.support.fuzzing``), so generated
+requests reach the route's own code; a check below fails if a protected
+route never answered past the guard.
 
-Limits are kept, but sized for one client sending thousands of requests
-from one address: the fuzzing credentials get a 10,000,000/minute limit, and
-so do the per-address budgets for anonymous calls and failed
-authentications (the auth check sends credential-less probes on purpose).
-A check below fails if any protected route never got past the guard.
+Limits stay on, sized for one client sending thousands of requests from one
+address: the fuzzing keys get 10,000,000/minute, and so do the per-address
+budgets for anonymous calls and failed authentications (the auth check sends
+credential-less probes on purpose).
 
-The fuzzer may not revoke, rotate or reset its own credentials (that would
-turn the rest of the run into 401s): a case whose path names one of them is
-filtered out before it is sent; every other target is fair game.
+Two checks are off, each for a rule of the contract: ``positive_data_acceptance``
+expects every schema-valid body accepted, and some are refused by rules no
+JSON Schema states (a password's strength, a limit string's bounds, a scope
+ceiling); ``use_after_free`` expects a deleted resource to be gone, and
+``DELETE /admin/keys/{id}`` revokes: the key stays readable, with its
+``revoked_at``, for the audit trail.
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,14 +41,18 @@ import pytest
 import requests
 import schemathesis
 from fastapi import FastAPI
-from fastapi.routing import APIRoute, iter_route_contexts
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from app.deps import Authenticator
 from app.main import create_app
 from app.settings import Settings
 from tests.support import figures
+from tests.support.fuzzing import (
+    Credential,
+    FuzzTarget,
+    Tally,
+    credential_for,
+    required_scopes,
+)
 from tests.support.service import MODELS_DIR, serve
 
 ADMIN = "fuzz-admin"
@@ -59,13 +66,27 @@ SERVER_SETTINGS = {
     "FIRST_ADMIN_PASSWORD": ADMIN_PASSWORD,
     "ANONYMOUS_RATE_LIMIT": GENEROUS,
     "AUTH_FAILURE_LIMIT": GENEROUS,
-    "ACCESS_TOKEN_TTL_SECONDS": "3600",
 }
 MAX_EXAMPLES = 150
 """Per operation; operations with few distinct inputs stop earlier. 2,000 cases at least in all."""
 MIN_CASES = 2000
+SCENARIOS, STEPS = 40, 8
+"""Workflows: scenarios of up to this many linked calls."""
 NOT_REACHED = frozenset({401, 403, 405, 429})
 """Answers given before a route's code runs: the guard's, or a method the path does not serve."""
+SECTION = "schema fuzzing (schemathesis, real housing-api serve)"
+CREDENTIALS = (  # least privileged first; API keys, the credential the APIKey scheme names
+    Credential("predict", frozenset({"predict"})),
+    Credential("admin", frozenset({"admin"})),
+)
+CHECKS = schemathesis.Config.from_dict(
+    {
+        "checks": {
+            "positive_data_acceptance": {"enabled": False},
+            "use_after_free": {"enabled": False},
+        }
+    }
+)
 
 
 def _document_app() -> FastAPI:
@@ -74,67 +95,16 @@ def _document_app() -> FastAPI:
 
 
 APP = _document_app()
-schema = schemathesis.openapi.from_dict(APP.openapi())
-
-
-def _authenticator(route: APIRoute) -> Authenticator | None:
-    pending = [route.dependant]
-    while pending:
-        dependant = pending.pop()
-        if isinstance(dependant.call, Authenticator):
-            return dependant.call
-        pending.extend(dependant.dependencies)
-    return None
-
-
-def required_scopes(app: FastAPI) -> dict[str, frozenset[str] | None]:
-    """Per protected operation ("POST /v1/predict"): the scopes it accepts (``None``: any)."""
-    needs: dict[str, frozenset[str] | None] = {}
-    for context in iter_route_contexts(app.routes):  # what the OpenAPI document is built from
-        route = context.original_route
-        if isinstance(route, APIRoute) and (found := _authenticator(route)) is not None:
-            for method in route.methods:
-                needs[f"{method} {context.path}"] = found.any_of
-    return needs
-
-
-@dataclass(frozen=True)
-class Credential:
-    name: str
-    scopes: frozenset[str]
-    header: str
-
-    @property
-    def placeholder(self) -> str:
-        """What a case carries until it is sent: coverage cases are built before the server runs."""
-        return f"<fuzzing credential {self.name}>"
-
-
-CREDENTIALS = (  # least privileged first
-    Credential("predict", frozenset({"predict"}), "X-API-Key"),
-    Credential("admin", frozenset({"admin"}), "X-API-Key"),
-)
 NEEDS = required_scopes(APP)
-
-
-def credential_for(operation: str) -> Credential | None:
-    """The least credential the operation accepts; none for a public one."""
-    if operation not in NEEDS:
-        return None
-    accepted = NEEDS[operation]
-    for credential in CREDENTIALS:
-        if accepted is None or credential.scopes & accepted:
-            return credential
-    raise AssertionError(f"no fuzzing credential may call {operation}")
+schema = schemathesis.openapi.from_dict(APP.openapi(), config=CHECKS)
 
 
 @schema.auth(refresh_interval=None)
 class FuzzCredentials:
-    """Each case carries its credential in place of generated ones (the auth check then
-    probes the route without it and with a forged one)."""
+    """Each case carries its credential's placeholder in place of generated credentials."""
 
     def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> Credential | None:
-        return credential_for(case.operation.label)
+        return credential_for(case.operation.label, NEEDS, CREDENTIALS)
 
     def set(
         self, case: schemathesis.Case, data: Credential, context: schemathesis.AuthContext
@@ -142,93 +112,53 @@ class FuzzCredentials:
         case.headers = {**(case.headers or {}), data.header: data.placeholder}
 
 
-@dataclass
-class Tally:
-    started: float = field(default_factory=time.monotonic)
-    cases: Counter[str] = field(default_factory=Counter)
-    statuses: dict[str, Counter[int]] = field(default_factory=dict)
-    failing: set[str] = field(default_factory=set)
-
-    def answered(self, operation: str, status: int) -> None:
-        self.cases[operation] += 1
-        self.statuses.setdefault(operation, Counter())[status] += 1
-
-
-@dataclass
-class FuzzTarget:
-    base_url: str
-    session: requests.Session
-    secrets: dict[str, str]
-    """Header value per placeholder."""
-    tally: Tally = field(default_factory=Tally)
-
-    def with_secrets(self, case: schemathesis.Case) -> None:
-        headers = case.headers or {}
-        for name, value in headers.items():
-            if value in self.secrets:
-                headers[name] = self.secrets[value]
-
-
-OWN_IDENTIFIERS: set[str] = set()
-"""The fuzzer's own admin and key ids, for the filter hook (hooks get no fixtures)."""
-
-
-@schema.hook
-def filter_case(context: Any, case: schemathesis.Case) -> bool:
-    """No case may name the fuzzer's own credentials in its path (revoke, rotate, reset)."""
-    return not OWN_IDENTIFIERS & {str(value) for value in (case.path_parameters or {}).values()}
-
-
-def _create_credentials(base_url: str) -> tuple[dict[str, str], set[str]]:
-    """API keys, the credential the document's ``APIKey`` scheme names (so the auth check's
-    probes, which drop or forge it, mean something); the first admin's token makes them."""
-    secrets: dict[str, str] = {}
-    own = {ADMIN}
-    with httpx.Client(base_url=base_url) as client:
-        login = client.post(
-            "/token",
-            data={"grant_type": "password", "username": ADMIN, "password": ADMIN_PASSWORD},
-        )
-        assert login.status_code == 200, login.text
-        bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        for credential in CREDENTIALS:
-            body = {"name": f"fuzz {credential.name}", "scopes": sorted(credential.scopes)}
-            made = client.post("/admin/keys", json={**body, "rate_limit": GENEROUS}, headers=bearer)
-            assert made.status_code == 201, made.text
-            secrets[credential.placeholder] = made.json()["key"]
-            own.add(made.json()["id"])
-    return secrets, own
-
-
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
     with serve(tmp_path_factory.mktemp("fuzz"), SERVER_SETTINGS) as api:
         served = httpx.get(f"{api.base_url}/openapi.json").json()
         assert served == json.loads(json.dumps(APP.openapi())), "the served document differs"
-        secrets, own = _create_credentials(api.base_url)
-        OWN_IDENTIFIERS.update(own)
-        with requests.Session() as session:
-            target = FuzzTarget(api.base_url, session, secrets)
-            try:
-                yield target
-            finally:
-                OWN_IDENTIFIERS.clear()
-                _record_figures(target.tally)
+        with (
+            httpx.Client(base_url=api.base_url) as admin,
+            requests.Session() as session,
+        ):
+            secrets, own = _credentials(admin)
+            scopes = sorted(CREDENTIALS[-1].scopes)
+            yield FuzzTarget(api.base_url, session, admin, secrets, own, scopes)
 
 
-def _record_figures(tally: Tally) -> None:
-    answers: Counter[int] = sum(tally.statuses.values(), Counter())
-    figures.record(
-        "schema fuzzing (schemathesis, real housing-api serve)",
-        f"{len(tally.cases)} operations, {sum(tally.cases.values()):,} cases in "
-        f"{time.monotonic() - tally.started:.0f} s, {len(tally.failing)} failing operations"
-        + (f": {', '.join(sorted(tally.failing))}" if tally.failing else ""),
+def _credentials(admin: httpx.Client) -> tuple[dict[str, str], dict[str, str]]:
+    """The fuzzing keys, made with the first admin's token; ``admin`` keeps the admin key."""
+    login = admin.post(
+        "/token", data={"grant_type": "password", "username": ADMIN, "password": ADMIN_PASSWORD}
     )
-    figures.record(
-        "schema fuzzing (schemathesis, real housing-api serve)",
-        "answers: "
-        + ", ".join(f"{status} x{count:,}" for status, count in sorted(answers.items())),
-    )
+    assert login.status_code == 200, login.text
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    secrets, own = {}, {ADMIN: "user"}
+    for credential in CREDENTIALS:
+        body = {"name": f"fuzz {credential.name}", "scopes": sorted(credential.scopes)}
+        made = admin.post("/admin/keys", json={**body, "rate_limit": GENEROUS}, headers=bearer)
+        assert made.status_code == 201, made.text
+        secrets[credential.placeholder] = made.json()["key"]
+        own[made.json()["id"]] = "key"
+    admin.headers[CREDENTIALS[-1].header] = secrets[CREDENTIALS[-1].placeholder]
+    return secrets, own
+
+
+@dataclass
+class Tallies:
+    cases: Tally = field(default_factory=Tally)
+    workflows: Tally = field(default_factory=Tally)
+
+
+@pytest.fixture(scope="module")
+def tallies(fuzz_target: FuzzTarget) -> Iterator[Tallies]:
+    tallies = Tallies()
+    yield tallies
+    figures.record(SECTION, f"cases: {tallies.cases.summary()}")
+    if tallies.workflows.cases:
+        figures.record(SECTION, f"workflows: {tallies.workflows.summary()}")
+    decoys = ", ".join(f"{kind} x{n}" for kind, n in sorted(fuzz_target.decoys.items()))
+    figures.record(SECTION, f"decoys aimed at in place of the fuzzer's own: {decoys or 'none'}")
 
 
 @schema.parametrize()
@@ -238,24 +168,23 @@ def _record_figures(tally: Tally) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_every_answer_is_documented_and_none_is_a_server_error(
-    case: schemathesis.Case, fuzz_target: FuzzTarget
+    case: schemathesis.Case, fuzz_target: FuzzTarget, tallies: Tallies
 ) -> None:
-    operation = case.operation.label
-    fuzz_target.with_secrets(case)
+    tally = tallies.cases
+    fuzz_target.prepare(case)
     response = case.call(base_url=fuzz_target.base_url, session=fuzz_target.session)
-    fuzz_target.tally.answered(operation, response.status_code)
+    tally.answered(case.operation.label, response.status_code)
     try:
-        # Every built-in check but one: a schema-valid body may still break a rule no JSON
-        # Schema states (a password's strength, a limit string's bounds, a scope ceiling).
-        case.validate_response(response, excluded_checks=[positive_data_acceptance])
+        case.validate_response(response)
     except BaseException:  # schemathesis's FailureGroup is a BaseExceptionGroup
-        fuzz_target.tally.failing.add(operation)
+        tally.failing.add(case.operation.label)
         raise
 
 
 def test_the_fuzzing_reached_every_operation_past_the_guard(
-    fuzz_target: FuzzTarget, request: pytest.FixtureRequest
+    tallies: Tallies, request: pytest.FixtureRequest
 ) -> None:
+    tally = tallies.cases
     operations = [result.ok() for result in schema.get_all_operations()]
     documented = {operation.label for operation in operations}
     prefix = f"{test_every_answer_is_documented_and_none_is_a_server_error.__name__}["
@@ -266,7 +195,6 @@ def test_the_fuzzing_reached_every_operation_past_the_guard(
     }
     if selected != documented:
         pytest.skip(f"{len(selected)} of {len(documented)} operations selected for fuzzing")
-    tally = fuzz_target.tally
     assert set(tally.cases) == documented
     assert sum(tally.cases.values()) >= MIN_CASES
     secured = {
@@ -277,3 +205,39 @@ def test_the_fuzzing_reached_every_operation_past_the_guard(
         operation for operation in NEEDS if set(tally.statuses[operation]) <= NOT_REACHED
     ]
     assert never_past_the_guard == []
+
+
+def test_linked_workflows_keep_every_answer_documented(
+    fuzz_target: FuzzTarget, tallies: Tallies
+) -> None:
+    workflows = tallies.workflows = Tally()
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: schemathesis.Case) -> None:
+            fuzz_target.prepare(case)
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            return {"base_url": fuzz_target.base_url, "session": fuzz_target.session}
+
+        def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
+            super().after_call(response, case)
+            workflows.answered(case.operation.label, response.status_code)
+
+        def validate_response(
+            self, response: schemathesis.Response, case: schemathesis.Case, *args: Any, **kw: Any
+        ) -> None:
+            try:
+                super().validate_response(response, case, *args, **kw)
+            except BaseException:
+                workflows.failing.add(case.operation.label)
+                raise
+
+    Workflow.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    assert workflows.cases, "no workflow ran"
