@@ -241,3 +241,18 @@ def test_linked_workflows_keep_every_answer_documented(
         )
     )
     assert workflows.cases, "no workflow ran"
+    _assert_credentials_intact(fuzz_target)
+
+
+def _assert_credentials_intact(fuzz_target: FuzzTarget) -> None:
+    """The decoys took every blow aimed at the fuzzer's own keys and admin."""
+    for identifier, kind in fuzz_target.own.items():
+        if kind == "key":
+            key = fuzz_target.admin.get(f"/admin/keys/{identifier}")
+            assert key.status_code == 200, key.text
+            assert key.json()["revoked_at"] is None
+    users = fuzz_target.admin.get("/admin/users")
+    assert users.status_code == 200, users.text
+    assert {u for u, kind in fuzz_target.own.items() if kind == "user"} <= {
+        user["username"] for user in users.json()
+    }
