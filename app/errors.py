@@ -22,6 +22,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 
 from app.ratelimit.limiter import LimiterUnavailable
@@ -87,6 +88,40 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path: RFC 9110 §10.2.1's ``Allow``.
+
+    Starlette names only the methods of the first route whose path matched, so
+    ``OPTIONS /admin/keys`` was told ``Allow: POST`` although GET is served too.
+    """
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # what FastAPI's OpenAPI walks
+        pattern = getattr(route, "path_regex", None)
+        if route.methods and pattern is not None and pattern.match(request.scope["path"]):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def framework_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Errors Starlette and FastAPI raise themselves, in the API's shapes.
+
+    A JSON body that is not UTF-8 fails to decode before it is parsed, and
+    FastAPI answered it with a string-``detail`` 400 no route declares; it is
+    invalid JSON (RFC 8259 §8.1), so it gets the list-shaped 422 of any other
+    invalid JSON. A 405 names every method served at the path.
+    """
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        error = {"loc": ["body"], "msg": "body: not UTF-8 encoded JSON", "type": "json_invalid"}
+        return JSONResponse(status_code=422, content={"detail": [error]})
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": exc.detail}, headers=headers or None
+    )
+
+
 async def store_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
     logger.error("credential store unavailable: %s", type(exc).__name__)
     return await api_error_handler(request, unavailable("credential store"))
@@ -97,6 +132,7 @@ async def limiter_unavailable_handler(request: Request, exc: Exception) -> JSONR
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, framework_error_handler)
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(LimiterUnavailable, limiter_unavailable_handler)

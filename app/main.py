@@ -20,6 +20,7 @@ from app.monitoring.router import router as monitoring_router
 from app.ops.router import metrics_router
 from app.ops.router import router as ops_router
 from app.predict.router import router as predict_router
+from app.responses import document_body_limit
 from app.settings import Settings
 from app.tokens.router import router as tokens_router
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(predict_router)
     app.include_router(admin_router)
     app.include_router(monitoring_router)
+    document_body_limit(app)
     if settings.serves_docs:
         install_docs(app)
     return app

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support import figures as figure_book
 from tests.support.redis_server import RedisServer
+
+# Property tests: `make test` runs a bounded, reproducible sample (the property tests add
+# under 30 s); HYPOTHESIS_PROFILE=thorough searches twenty times as far, from a fresh seed.
+settings.register_profile("suite", max_examples=100, deadline=None, derandomize=True)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -11,7 +11,7 @@ from app.admin.service import Actor, AdminService
 from app.client_ip import client_ip
 from app.deps import AuthDep, RequireAdmin, SettingsDep
 from app.guard import GuardedRoute
-from app.responses import PROTECTED
+from app.responses import PROTECTED, errors
 from auth.key_service import IssuedApiKey
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -45,25 +45,38 @@ async def list_keys(auth: AuthDep, _: RequireAdmin) -> list[KeyOut]:
     return [KeyOut.model_validate(record) for record in await auth.keys.list()]
 
 
-@router.get("/keys/{key_id}", summary="One API key", responses={404: {"description": "Unknown"}})
+@router.get("/keys/{key_id}", summary="One API key", responses=errors(404))
 async def get_key(key_id: str, admin: Admin) -> KeyOut:
     return KeyOut.model_validate(await admin.get_key(key_id))
 
 
-@router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a key")
+@router.delete(
+    "/keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a key",
+    responses=errors(404),
+)
 async def revoke_key(key_id: str, admin: Admin) -> Response:
     await admin.revoke_key(key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
-    "/keys/{key_id}/rotate", status_code=status.HTTP_201_CREATED, summary="New secret, same key"
+    "/keys/{key_id}/rotate",
+    status_code=status.HTTP_201_CREATED,
+    summary="New secret, same key",
+    responses=errors(404, 409),
 )
 async def rotate_key(key_id: str, admin: Admin, response: Response) -> KeyCreated:
     return _created(await admin.rotate_key(key_id), response)
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user")
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a user",
+    responses=errors(409),
+)
 async def create_user(body: UserCreate, admin: Admin) -> UserOut:
     return UserOut.model_validate(await admin.create_user(body))
 
@@ -73,7 +86,12 @@ async def list_users(auth: AuthDep, _: RequireAdmin) -> list[UserOut]:
     return [UserOut.model_validate(user) for user in await auth.users.list()]
 
 
-@router.delete("/users/{username}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user")
+@router.delete(
+    "/users/{username}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a user",
+    responses=errors(404),
+)
 async def delete_user(username: str, admin: Admin) -> Response:
     await admin.delete_user(username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,7 +11,7 @@ from app.errors import ApiError
 from app.guard import GuardedRoute
 from app.monitoring.schemas import DriftReport, FeatureDriftOut
 from app.monitoring.service import drift_of
-from app.responses import PROTECTED
+from app.responses import PROTECTED, errors
 
 router = APIRouter(prefix="/admin", tags=["admin"], route_class=GuardedRoute, responses=PROTECTED)
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/admin", tags=["admin"], route_class=GuardedRoute, re
 @router.get(
     "/drift/{version}",
     summary="Drift of live traffic from the training data, per feature (PSI)",
-    responses={404: {"description": "Unknown model version"}},
+    responses=errors(404),
 )
 async def drift(
     version: Annotated[str, Path(max_length=16)],

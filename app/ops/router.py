@@ -38,7 +38,8 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 @metrics_router.get(
     "/metrics",
     summary="Prometheus metrics, aggregated over every worker (admin or metrics scope)",
-    responses={200: {"content": {"text/plain": {}}}},
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def metrics(_: RequireMetrics, services: ServicesDep) -> Response:
     body, content_type = exposition()

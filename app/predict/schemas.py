@@ -96,8 +96,8 @@ class BatchPrediction(BaseModel):
 class FeatureInfo(BaseModel):
     name: str
     type: Literal["number", "integer", "boolean"]
-    allowed_min: float | None
-    allowed_max: float | None
+    allowed_min: float | None = Field(None, description="Absent for booleans")
+    allowed_max: float | None = Field(None, description="Absent for booleans")
     train_min: float
     train_max: float
 

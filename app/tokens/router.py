@@ -9,7 +9,7 @@ that a missing one is an ``invalid_request``, never a 422. They are
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -85,8 +85,17 @@ async def form_encoded(request: Request) -> None:
         )
 
 
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OAuthErrorBody, "description": "RFC 6749 §5.2 error"},
+    429: {"model": OAuthErrorBody, "description": "Too many requests or failed attempts"},
+    503: {"model": OAuthErrorBody, "description": "A backing store is unavailable"},
+}
+"""What both endpoints can answer: the address's limit and the form check run before either."""
+
 router = APIRouter(
-    tags=["tokens"], dependencies=[Depends(limit_by_client_ip), Depends(form_encoded)]
+    tags=["tokens"],
+    dependencies=[Depends(limit_by_client_ip), Depends(form_encoded)],
+    responses=OAUTH_ERRORS,
 )
 
 
@@ -94,11 +103,6 @@ router = APIRouter(
     "/token",
     summary="Issue an access token (password or refresh_token grant)",
     response_model=TokenResponse,
-    responses={
-        400: {"model": OAuthErrorBody, "description": "RFC 6749 §5.2 error"},
-        429: {"model": OAuthErrorBody, "description": "Too many requests or failed attempts"},
-        503: {"model": OAuthErrorBody, "description": "A backing store is unavailable"},
-    },
 )
 async def issue_token(
     request: Request,
@@ -150,10 +154,8 @@ async def _password_grant(
 @router.post(
     "/token/revoke",
     summary="Revoke an access or refresh token (RFC 7009)",
-    responses={
-        200: {"description": "Revoked, or was never valid (nothing to revoke)"},
-        400: {"model": OAuthErrorBody, "description": "`token` is missing"},
-    },
+    response_class=Response,
+    responses={200: {"description": "Revoked, or was never valid (nothing to revoke); no body"}},
 )
 async def revoke_token(
     auth: AuthDep, token: FormField = None, token_type_hint: FormField = None

@@ -58,6 +58,11 @@ def sheet_for(request: pytest.FixtureRequest) -> FigureSheet:
     return request.config.stash[BOOK].sheet(request.node.nodeid)
 
 
+def module_sheet(request: pytest.FixtureRequest, section: str) -> FigureSheet:
+    """A page for figures a module- or session-scoped fixture gathers, titled ``section``."""
+    return request.config.stash[BOOK].sheet(section)
+
+
 def write_summary(reporter: pytest.TerminalReporter) -> None:
     lines = reporter.config.stash[BOOK].lines()
     if not lines:
