@@ -22,8 +22,9 @@ $(RUNTIME): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# --no-deps: the lock is complete by construction, and overrules one cap (lock-overrides.txt).
 $(DEV): $(RUNTIME) requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	touch $@
 
 # uv resolves once for every Python the project supports (3.11-3.13) and every platform:
@@ -38,7 +39,7 @@ LOCK_FLAGS := --quiet --universal --python-version 3.11 --generate-hashes \
 lock: $(DEV)
 	$(BUILD_REQUIRES) | $(BIN)/uv pip compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml -
 	$(BUILD_REQUIRES) | $(BIN)/uv pip compile $(LOCK_FLAGS) --extra dev -c requirements.lock \
-		-o requirements-dev.lock pyproject.toml -
+		--override lock-overrides.txt -o requirements-dev.lock pyproject.toml -
 	sed -i '1i # Every pin with its hashes, for Python 3.11-3.13; `make run` installs it with\n# pip install --require-hashes. Regenerate with `make lock` (see the Makefile).' \
 		requirements.lock
 	sed -i '1i # requirements.lock plus the tools of `make test`, `make audit` and `make mutation`,\n# for Python 3.11-3.13, installed with --require-hashes. Regenerate with `make lock`.' \

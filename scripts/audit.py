@@ -14,6 +14,10 @@ three things happened, in its exit code too:
 - 2: some pin could not be checked by any service (unreachable, unknown to
   it): the lock is NOT audited, whatever pip-audit printed.
 
+pip-audit leaves out a pin whose marker excludes the running interpreter
+(``pyyaml-ft ; python_full_version == '3.13.*'`` on 3.11), so the lock is
+audited with its markers removed: every pin, for every Python it serves.
+
 Services are tried in order (``AUDIT_SERVICES``, default ``osv pypi``) until
 one checks every pin; ``AUDIT_OSV_URL`` points the OSV one at a mirror.
 """
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +38,7 @@ from typing import Any
 CLEAN, VULNERABLE, NOT_AUDITED = 0, 1, 2
 DEFAULT_SERVICES = ("osv", "pypi")
 TIMEOUT_SECONDS = 600
+MARKER = re.compile(r"^([A-Za-z0-9._-]+==\S+) ; [^\\\n]+", re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,19 +124,27 @@ def pip_audit_command(lock: Path, service: str, osv_url: str | None) -> list[str
     return command
 
 
+def every_pin(lock: Path) -> str:
+    """The lock's text with environment markers removed (hashes kept)."""
+    return MARKER.sub(r"\1 ", lock.read_text())
+
+
 def ask(lock: Path, service: str, env: Mapping[str, str]) -> Verdict:
-    """One pip-audit run; its exit code is not trusted, its JSON is read."""
-    try:
-        done = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
-            pip_audit_command(lock, service, env.get("AUDIT_OSV_URL")),
-            capture_output=True,
-            text=True,
-            env=dict(env),
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return Verdict(service, failure=f"no answer in {TIMEOUT_SECONDS} s")
+    """One pip-audit run over every pin; its exit code is not trusted, its JSON is read."""
+    with tempfile.TemporaryDirectory() as scratch:
+        unmarked = Path(scratch) / lock.name
+        unmarked.write_text(every_pin(lock))
+        try:
+            done = subprocess.run(  # noqa: S603 (our own interpreter, fixed arguments)
+                pip_audit_command(unmarked, service, env.get("AUDIT_OSV_URL")),
+                capture_output=True,
+                text=True,
+                env=dict(env),
+                timeout=TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return Verdict(service, failure=f"no answer in {TIMEOUT_SECONDS} s")
     try:
         report = json.loads(done.stdout)
     except json.JSONDecodeError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from app.ratelimit import gcra
 from app.ratelimit.gcra import Step
 from auth.rate_limits import RateLimit
 
@@ -39,7 +40,8 @@ class RateLimitDecision:
         interval = limit.interval_ms * 1000
         period = limit.period_seconds * MICROS
         ahead = step.ahead_us + (interval if step.admitted and consumed else 0.0)
-        remaining = max(0, math.floor((period - ahead) / interval + 1e-9))
+        room = period + gcra.slack_us(step.now_us, interval, period) - ahead
+        remaining = max(0, math.floor(room / interval))
         retry_after = 0
         if not step.admitted:
             # The request fits once the TAT is no more than P - T ahead of the clock.

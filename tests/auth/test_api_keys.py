@@ -130,5 +130,11 @@ def test_the_digest_covers_the_whole_key_not_its_listed_prefix() -> None:
 
 
 def test_no_pepper_at_all_is_refused() -> None:
-    with pytest.raises(ValueError, match="at least one API-key pepper is needed"):
+    with pytest.raises(ValueError, match=r"^at least one API-key pepper is needed$"):
         ApiKeyDigester([])
+
+
+def test_a_pepper_id_with_the_tag_separator_is_refused() -> None:
+    """``$`` separates the pepper id from the digest: an id holding one would be misread."""
+    with pytest.raises(ValueError, match=r"^a pepper id has no '\$'$"):
+        ApiKeyDigester([("p$2", secrets.token_hex(32))])

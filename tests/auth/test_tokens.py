@@ -257,3 +257,127 @@ def test_only_canonical_tokens_and_integer_times_within_the_lifetime_are_accepte
     twin = alphabet[alphabet.index(signature[-1]) ^ 1]
     with pytest.raises(InvalidToken):
         codec.decode(f"{head}.{body}.{signature[:-1]}{twin}")
+
+
+REFUSALS: dict[str, tuple[Callable[[], str], str]] = {
+    "unknown kid": (lambda: forge(kid="retired-long-ago"), "unknown signing key"),
+    "no kid": (lambda: forge(kid=None), "unknown signing key"),
+    "typ JWT": (lambda: forge(typ="JWT"), "not an access token"),
+    "garbage": (lambda: "not-a-jwt", "not a canonical compact JWS"),
+    "expired": (
+        lambda: forge(iat=int(time.time()) - 4000, exp=int(time.time()) - 3000),
+        "expired",
+    ),
+    "empty sub": (lambda: forge(sub=""), "sub must be a non-empty string"),
+    "non-string scope": (lambda: forge(scope=["admin"]), "scope must be a string"),
+    "empty jti": (lambda: forge(jti=""), "jti must be a non-empty string"),
+    "empty uid": (lambda: forge(uid=""), "uid must be a non-empty string"),
+    "numeric uid": (lambda: forge(uid=7), "uid must be a non-empty string"),
+    "empty sid": (lambda: forge(sid=""), "sid must be a non-empty string"),
+    "numeric sid": (lambda: forge(sid=7), "sid must be a non-empty string"),
+    "string times": (
+        lambda: forge(iat=str(int(time.time())), exp=str(int(time.time()) + 60)),
+        "iat and exp must be integers",
+    ),
+    "time past year 9999": (lambda: forge(exp=10**12), "iat and exp must be timestamps"),
+    "lifetime over the TTL": (
+        lambda: forge(exp=int(time.time()) + 86_400),
+        "exp - iat exceeds the access-token lifetime",
+    ),
+}
+
+
+@pytest.mark.parametrize(("make", "reason"), REFUSALS.values(), ids=REFUSALS.keys())
+def test_each_refusal_is_for_its_own_reason(make: Callable[[], str], reason: str) -> None:
+    """A forgery refused by some other check would hide a check that no longer works."""
+    with pytest.raises(InvalidToken, match=f"^{reason}$" if reason != "expired" else reason):
+        codec().decode(make())
+
+
+def test_the_lifetime_limit_is_the_ttl_plus_the_leeway_exactly() -> None:
+    now = int(time.time())
+    assert codec().decode(forge(iat=now, exp=now + 900 + 10)).subject == "alice"
+    with pytest.raises(InvalidToken, match="lifetime"):
+        codec().decode(forge(iat=now, exp=now + 900 + 11))
+
+
+def test_a_token_round_trips_with_its_user_and_login_and_an_aware_clock() -> None:
+    issued = codec().issue("alice", {"predict"}, user_id="u-1", family_id="f-1")
+    decoded = codec().decode(issued.token)
+    assert decoded == issued.claims
+    assert (decoded.user_id, decoded.family_id) == ("u-1", "f-1")
+    assert decoded.issued_at.tzinfo is not None
+    assert abs(decoded.issued_at.timestamp() - time.time()) < 5
+
+
+def test_the_jti_carries_128_random_bits() -> None:
+    """16 bytes of ``secrets``: 22 base64url characters, unguessable and unique."""
+    assert {len(codec().issue("alice", set()).claims.token_id) for _ in range(20)} == {22}
+
+
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+def test_a_stronger_hmac_signs_and_verifies_with_exactly_that_algorithm(algorithm: str) -> None:
+    strong = codec(algorithm=algorithm)
+    token = strong.issue("alice", {"predict"}).token
+    assert jwt.get_unverified_header(token)["alg"] == algorithm
+    assert strong.decode(token).subject == "alice"
+    with pytest.raises(InvalidToken):
+        strong.decode(forge())  # HS256 with the same key and kid
+
+
+def test_signing_key_objects_and_pairs_are_both_accepted() -> None:
+    from auth.tokens import SigningKey
+
+    mixed = codec([SigningKey("new", SECRET), ("old", "o" * 40)])  # type: ignore[list-item]
+    assert jwt.get_unverified_header(mixed.issue("alice", set()).token)["kid"] == "new"
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: codec([]), "^at least one signing key is needed$"),
+        (lambda: codec([("k", "s"), ("k", "t")]), "^signing key ids must be unique$"),
+        (lambda: codec([("k", "s")], "RS256"), r"^algorithm must be one of \['HS256'"),
+        (lambda: codec([("", "s")]), "^a signing key needs a non-empty kid and secret$"),
+        (lambda: codec([("k", "")]), "^a signing key needs a non-empty kid and secret$"),
+        (
+            lambda: AccessTokenCodec(
+                [(KID, SECRET)], algorithm="HS256", issuer="i", audience="a", ttl_seconds=0
+            ),
+            "^ttl_seconds must be positive$",
+        ),
+    ],
+)
+def test_each_bad_configuration_says_what_is_wrong(
+    build: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_a_one_second_lifetime_is_a_lifetime() -> None:
+    short = AccessTokenCodec(
+        [(KID, SECRET)], algorithm="HS256", issuer=ISSUER, audience=AUDIENCE, ttl_seconds=1
+    )
+    assert short.issue("alice", set()).expires_in == 1
+
+
+@pytest.mark.parametrize(
+    ("token", "canonical"),
+    [
+        ("eyJh.eyJz.c2ln", True),
+        ("abc.abc.abX", False),  # X carries bits the decoder drops: not the one spelling
+        ("abc.abc.abA", True),
+        ("QUIX.QUIX.QUIX", True),  # ends in X, which only "=" may be stripped from
+        ("abc.abc", False),
+        ("abc.abc.abc.abc", False),
+        ("abc..abc", False),
+        ("abc.abc.ab=", False),
+        ("a.abcd.abcd", False),  # one character is no base64 at all
+        ("abc.abc.ab+", False),  # standard, not url-safe, alphabet
+    ],
+)
+def test_only_the_one_canonical_spelling_of_a_jws_passes(token: str, canonical: bool) -> None:
+    from auth.tokens import is_canonical_jws
+
+    assert is_canonical_jws(token) is canonical
