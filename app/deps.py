@@ -128,3 +128,13 @@ async def get_prediction_log(request: Request) -> PredictionLog:
 
 Recorder = Annotated[PredictionRecorder, Depends(get_recorder)]
 PredictionLogDep = Annotated[PredictionLog, Depends(get_prediction_log)]
+
+
+async def user_token_caller(principal: Authenticated) -> Principal:
+    """The caller, when it is a user with their own access token (not an API key)."""
+    if principal.kind != "user":
+        raise ApiError(403, "only a user's own access token may do this, not an API key")
+    return principal
+
+
+RequireUserToken = Annotated[Principal, Depends(user_token_caller)]

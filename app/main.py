@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 
+from app.account.router import router as account_router
 from app.admin.router import router as admin_router
 from app.backends import open_services
 from app.client_ip import install_client_ip
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics_router)
     app.include_router(tokens_router)
     app.include_router(predict_router)
+    app.include_router(account_router)
     app.include_router(admin_router)
     app.include_router(monitoring_router)
     document_body_limit(app)

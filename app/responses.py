@@ -34,6 +34,7 @@ RATE_LIMIT_HEADERS = {
 RETRY_AFTER = {"Retry-After": _header("Seconds to wait")}
 
 ERROR_ANSWERS: dict[int, dict[str, Any]] = {
+    400: {"model": ErrorDetail, "description": "Refused: the message says which rule"},
     401: {
         "model": ErrorDetail,
         "description": "Missing, malformed, expired, revoked or forged credential",

@@ -34,6 +34,10 @@ class UnsupportedGrantType(OAuthError):
     error = "unsupported_grant_type"
 
 
+class WrongPassword(Exception):
+    """The current password given to change it was not the user's."""
+
+
 class ScopeCeiling(Exception):
     """A credential tried to grant a scope it does not hold itself (a 403)."""
 

@@ -32,6 +32,8 @@ class Principal:
     """The key's own limit; ``None`` means the configured default."""
     token_id: str | None = None
     """The access token's ``jti``, for token clients."""
+    family_id: str | None = None
+    """The login session (refresh family, claim ``sid``) of a token client."""
     user_id: str | None = None
     """The user instance acting (``UserRecord.user_id``): the token's user, or the user
     owning the key; ``None`` for a key no user owns. What it creates, it owns."""

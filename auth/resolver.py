@@ -55,6 +55,7 @@ class PrincipalResolver:
             # dropped whenever the user changes).
             scopes=claims.scopes & user.scopes,
             token_id=claims.token_id,
+            family_id=claims.family_id,
             user_id=user.user_id,
         )
 

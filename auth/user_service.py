@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from auth import validation
 from auth.clock import Clock, utc_now
+from auth.errors import WrongPassword
 from auth.password_policy import DEFAULT_MIN_LENGTH, check_new_password
 from auth.passwords import PasswordHasher
 from auth.store.base import CredentialStore, UserRecord, new_user_id
@@ -81,6 +82,24 @@ class UserService:
         accepted = check_new_password(password, min_length=self._password_min_length, username=name)
         password_hash = await asyncio.to_thread(self._passwords.hash_password, accepted)
         return await self._store.set_user_password(name, password_hash, keep_family)
+
+    async def change_own_password(
+        self, username: str, current: str, new: str, *, keep_family: str | None
+    ) -> None:
+        """The user's own change: the current password first (``WrongPassword``), then
+        ``set_password`` keeping the caller's login. Verifying costs the same whether
+        or not the user exists."""
+        name = validation.canonical_username(username)
+        user = await self._store.get_user(name)
+        if user is None:
+            await asyncio.to_thread(self._passwords.dummy_verify, current)
+            raise WrongPassword(name)
+        if not await asyncio.to_thread(
+            self._passwords.verify_password, current, user.password_hash
+        ):
+            raise WrongPassword(name)
+        if await self.set_password(name, new, keep_family=keep_family) is None:
+            raise WrongPassword(name)  # deleted meanwhile
 
     async def delete(self, username: str) -> bool:
         """Their refresh families and the keys they own are revoked with them, at once.

@@ -6,7 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.admin.schemas import AuditOut, KeyCreate, KeyCreated, KeyOut, UserCreate, UserOut
+from app.admin.schemas import (
+    AuditOut,
+    KeyCreate,
+    KeyCreated,
+    KeyOut,
+    KeyUpdate,
+    PasswordReset,
+    UserCreate,
+    UserOut,
+)
 from app.admin.service import Actor, AdminService
 from app.client_ip import client_ip
 from app.deps import AuthDep, RequireAdmin, SettingsDep
@@ -61,6 +70,15 @@ async def revoke_key(key_id: str, admin: Admin) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.patch(
+    "/keys/{key_id}",
+    summary="Rename or re-limit a key (same secret)",
+    responses=errors(404),
+)
+async def update_key(key_id: str, body: KeyUpdate, admin: Admin) -> KeyOut:
+    return KeyOut.model_validate(await admin.update_key(key_id, body))
+
+
 @router.post(
     "/keys/{key_id}/rotate",
     status_code=status.HTTP_201_CREATED,
@@ -90,10 +108,21 @@ async def list_users(auth: AuthDep, _: RequireAdmin) -> list[UserOut]:
     "/users/{username}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a user",
-    responses=errors(404),
+    responses=errors(404, 409),
 )
 async def delete_user(username: str, admin: Admin) -> Response:
     await admin.delete_user(username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/users/{username}/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set a user's password; every login of theirs ends",
+    responses=errors(400, 404),
+)
+async def reset_password(username: str, body: PasswordReset, admin: Admin) -> Response:
+    await admin.reset_password(username, body)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.admin.schemas import KeyCreate, UserCreate
+from app.admin.schemas import KeyCreate, KeyUpdate, PasswordReset, UserCreate
 from app.errors import ApiError, field_error
 from auth.context import AuthContext
 from auth.dependencies import challenge
 from auth.errors import InvalidInput, ScopeCeiling
 from auth.key_service import IssuedApiKey
 from auth.principal import Principal
-from auth.store.base import AlreadyExists, ApiKeyRecord, UnknownUser, UserRecord
+from auth.store.base import AlreadyExists, ApiKeyRecord, LastAdmin, UnknownUser, UserRecord
 from auth.validation import canonical_username
 
 
@@ -81,6 +81,18 @@ class AdminService:
             return
         await self._audit("key.revoke", key_id)
 
+    async def update_key(self, key_id: str, body: KeyUpdate) -> ApiKeyRecord:
+        try:
+            record = await self._auth.keys.update(
+                key_id, name=body.name, rate_limit=body.rate_limit
+            )
+        except InvalidInput as exc:
+            raise unprocessable(exc) from None
+        if record is None:
+            raise not_found("key")
+        await self._audit("key.update", key_id)
+        return record
+
     async def rotate_key(self, key_id: str) -> IssuedApiKey:
         issued = await self._auth.keys.rotate(key_id)
         if issued is None:
@@ -106,7 +118,23 @@ class AdminService:
         await self._audit("user.create", user.username)
         return user
 
+    async def reset_password(self, username: str, body: PasswordReset) -> None:
+        """Every login of the user ends (keys it owns are separate credentials and stay)."""
+        try:
+            user = await self._auth.users.set_password(username, body.new_password)
+        except InvalidInput as exc:
+            raise ApiError(400, str(exc)) from None
+        if user is None:
+            raise not_found("user")
+        await self._audit("user.password_reset", user.username)
+
     async def delete_user(self, username: str) -> None:
-        if not await self._auth.users.delete(canonical_username(username)):
+        try:
+            deleted = await self._auth.users.delete(canonical_username(username))
+        except LastAdmin:
+            raise ApiError(
+                409, f"{username} is the last admin: give another user the admin scope first"
+            ) from None
+        if not deleted:
             raise not_found("user")
         await self._audit("user.delete", username)

@@ -27,6 +27,10 @@ class AlreadyExists(Exception):
     """A user with that username (or a key with that id) already exists."""
 
 
+class LastAdmin(Exception):
+    """The change would leave no user with the ``admin`` scope; checked in the same write."""
+
+
 class UnknownUser(Exception):
     """The user instance a new record was to be bound to no longer exists.
 
@@ -164,7 +168,8 @@ class CredentialStore(Protocol):
     async def list_users(self) -> list[UserRecord]: ...
     async def count_users(self) -> int: ...
     async def set_user_scopes(self, username: str, scopes: frozenset[str]) -> UserRecord | None:
-        """Change what the user may do; their tokens shrink with it. ``None`` if unknown."""
+        """Change what the user may do; their tokens shrink with it. ``None`` if unknown;
+        ``LastAdmin`` when it would take ``admin`` from the only user holding it."""
 
     async def set_user_password(
         self, username: str, password_hash: str, keep_family: str | None = None
@@ -176,7 +181,8 @@ class CredentialStore(Protocol):
     async def delete_user(self, username: str, at: datetime) -> bool:
         """Delete the user, revoke every refresh family and every key they own, at once.
 
-        ``at`` is the owned keys' ``revoked_at``. ``False`` if unknown.
+        ``at`` is the owned keys' ``revoked_at``. ``False`` if unknown; ``LastAdmin``
+        when the user is the only one holding ``admin``.
         """
 
     # API keys

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from auth.store.base import AlreadyExists, UserRecord, new_user_id
+from auth.store.base import AlreadyExists, LastAdmin, UserRecord, new_user_id
 from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
 from auth.store.redis.base import RedisStoreBase, mapping, pairs, text
 
@@ -23,10 +23,29 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 """
 
-DELETE_USER = """
+OTHER_ADMIN = """
+-- Whether a user other than `me` holds the admin scope (users are few: people, not clients).
+local function other_admin(users, user_prefix, me)
+  for _, name in ipairs(redis.call('SMEMBERS', users)) do
+    if name ~= me then
+      local scopes = redis.call('HGET', user_prefix .. name, 'scopes')
+      if scopes and string.find(' ' .. scopes .. ' ', ' admin ', 1, true) then return true end
+    end
+  end
+  return false
+end
+local function is_admin(scopes)
+  return scopes and string.find(' ' .. scopes .. ' ', ' admin ', 1, true) ~= nil
+end
+"""
+LAST_ADMIN = -1
+
+DELETE_USER = OTHER_ADMIN + """
 -- KEYS: user hash, set of usernames.
 -- ARGV: username, user-id index prefix, user-families prefix, family prefix,
---       user-keys prefix, key hash prefix, revoked_at_us, channel
+--       user-keys prefix, key hash prefix, revoked_at_us, user hash prefix, channel
+if is_admin(redis.call('HGET', KEYS[1], 'scopes'))
+   and not other_admin(KEYS[2], ARGV[8], ARGV[1]) then return changes(-1) end
 local user_id = redis.call('HGET', KEYS[1], 'user_id')
 if redis.call('DEL', KEYS[1]) == 0 then return changes(0) end
 redis.call('SREM', KEYS[2], ARGV[1])
@@ -52,9 +71,12 @@ redis.call('DEL', owned)
 return changes(1)
 """
 
-SET_USER_SCOPES = """
--- KEYS: user hash. ARGV: username, scopes, channel. Returns the hash, flat ({} if unknown).
+SET_USER_SCOPES = OTHER_ADMIN + """
+-- KEYS: user hash, set of usernames. ARGV: username, scopes, user hash prefix, channel.
+-- Returns the hash, flat ({} if unknown), or -1 when it would leave no admin.
 if redis.call('EXISTS', KEYS[1]) == 0 then return changes({}) end
+if is_admin(redis.call('HGET', KEYS[1], 'scopes')) and not is_admin(ARGV[2])
+   and not other_admin(KEYS[2], ARGV[3], ARGV[1]) then return changes(-1) end
 redis.call('HSET', KEYS[1], 'scopes', ARGV[2])
 table.insert(changed, 'user:' .. ARGV[1])
 return changes(redis.call('HGETALL', KEYS[1]))
@@ -130,8 +152,12 @@ class RedisUsers(RedisStoreBase):
 
     async def set_user_scopes(self, username: str, scopes: frozenset[str]) -> UserRecord | None:
         flat = await self._change(
-            SET_USER_SCOPES, keys=[self._names.user(username)], args=[username, join_scopes(scopes)]
+            SET_USER_SCOPES,
+            keys=[self._names.user(username), self._names.users],
+            args=[username, join_scopes(scopes), self._names.user("")],
         )
+        if flat == LAST_ADMIN:
+            raise LastAdmin(username)
         return await self._user_record(username, pairs(flat))
 
     async def set_user_password(
@@ -162,8 +188,11 @@ class RedisUsers(RedisStoreBase):
                 self._names.user_keys(""),
                 self._names.key(""),
                 to_micros(at),
+                self._names.user(""),
             ],
         )
+        if deleted == LAST_ADMIN:
+            raise LastAdmin(username)
         return bool(deleted)
 
     async def _user_record(self, username: str, fields: dict[str, str]) -> UserRecord | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from auth.store.base import AlreadyExists, UserRecord
+from auth.principal import SCOPE_ADMIN
+from auth.store.base import AlreadyExists, LastAdmin, UserRecord
 from auth.store.changes import family_entry, key_entry, user_entry
 from auth.store.encoding import from_micros, join_scopes, split_scopes, to_micros
 from auth.store.sqlite.base import Changed, SqliteStoreBase
@@ -51,6 +52,9 @@ class SqliteUsers(SqliteStoreBase):
 
     async def set_user_scopes(self, username: str, scopes: frozenset[str]) -> UserRecord | None:
         def work(c: sqlite3.Connection) -> tuple[UserRecord | None, Changed]:
+            current = _select_user(c, username)
+            if current is not None and SCOPE_ADMIN not in scopes:
+                _refuse_last_admin(c, current)
             c.execute(
                 "UPDATE users SET scopes = ? WHERE username = ?", (join_scopes(scopes), username)
             )
@@ -85,6 +89,9 @@ class SqliteUsers(SqliteStoreBase):
             if row is None:
                 return False, []
             (user_id,) = row
+            user = _select_user(c, username)
+            if user is not None:
+                _refuse_last_admin(c, user)
             families = c.execute(
                 "SELECT family_id FROM refresh_families WHERE user_id = ?", (user_id,)
             ).fetchall()
@@ -112,6 +119,15 @@ def user_record(row: tuple[str, str, str, int, str]) -> UserRecord:
     return UserRecord(
         username, password_hash, split_scopes(scopes), from_micros(created_at), user_id
     )
+
+
+def _refuse_last_admin(c: sqlite3.Connection, user: UserRecord) -> None:
+    """Raise ``LastAdmin`` if ``user`` is the only admin (inside the write's transaction)."""
+    if SCOPE_ADMIN not in user.scopes:
+        return
+    others = c.execute("SELECT scopes FROM users WHERE username != ?", (user.username,))
+    if not any(SCOPE_ADMIN in split_scopes(scopes) for (scopes,) in others):
+        raise LastAdmin(user.username)
 
 
 def _select_user(c: sqlite3.Connection, username: str) -> UserRecord | None:

@@ -19,6 +19,7 @@ from auth.store.base import (
     AuditEvent,
     CredentialStore,
     FamilyRecord,
+    LastAdmin,
     RefreshTokenRecord,
     SpendOutcome,
     UnknownUser,
@@ -143,6 +144,45 @@ async def test_delete_user(store: CredentialStore) -> None:
     assert await store.get_user("alice") is None
     assert await store.count_users() == 0
     assert await store.delete_user("alice", NOW) is False
+
+
+def admin(name: str) -> UserRecord:
+    return replace(user(name), scopes=frozenset({"admin", "predict"}))
+
+
+async def test_the_last_admin_cannot_be_deleted(store: CredentialStore) -> None:
+    await store.create_user(admin("root"))
+    await store.create_user(user("alice"))
+    with pytest.raises(LastAdmin):
+        await store.delete_user("root", NOW)
+    assert await store.get_user("root") is not None
+    assert await store.delete_user("alice", NOW) is True
+    await store.create_user(admin("second"))
+    assert await store.delete_user("root", NOW) is True
+    with pytest.raises(LastAdmin):
+        await store.delete_user("second", NOW)
+
+
+async def test_the_last_admin_cannot_lose_the_admin_scope(store: CredentialStore) -> None:
+    await store.create_user(admin("root"))
+    with pytest.raises(LastAdmin):
+        await store.set_user_scopes("root", frozenset({"predict"}))
+    assert (await store.get_user("root")).scopes == {"admin", "predict"}  # type: ignore[union-attr]
+    assert await store.set_user_scopes("root", frozenset({"admin"})) is not None
+    await store.create_user(admin("second"))
+    changed = await store.set_user_scopes("root", frozenset({"predict"}))
+    assert changed is not None
+    assert changed.scopes == {"predict"}
+
+
+async def test_two_admins_deleting_each_other_at_once_leave_one(store: CredentialStore) -> None:
+    await store.create_user(admin("one"))
+    await store.create_user(admin("two"))
+    results = await asyncio.gather(
+        store.delete_user("one", NOW), store.delete_user("two", NOW), return_exceptions=True
+    )
+    assert sorted(type(result).__name__ for result in results) == ["LastAdmin", "bool"]
+    assert await store.count_users() == 1
 
 
 async def test_delete_user_revokes_every_refresh_family(store: CredentialStore) -> None:
