@@ -1,7 +1,9 @@
 """``housing-api create-user`` and ``create-key``: admin work from the shell.
 
-They act on the store the settings name (SQLite under STATE_DIR, or REDIS_URL),
-through the same services as the HTTP API, and leave an audit line. Passwords
+They act on the store of the service their ``STATE_DIR`` belongs to (SQLite
+under it, ``REDIS_URL``, or the Redis of a ``make stack`` running on it; see
+``app.local_stack``), through the same services as the HTTP API, and leave an
+audit line. Passwords
 are read from a prompt or standard input, never from the command line (which
 other users of the machine can read in the process list).
 """
@@ -15,7 +17,7 @@ import sys
 from contextlib import AsyncExitStack
 
 from app.backends import open_auth
-from app.settings import Settings
+from app.local_stack import StackStoreUnknown, settings_for_shell
 from auth.errors import InvalidInput
 from auth.store.base import AlreadyExists
 
@@ -35,7 +37,7 @@ def read_password(from_stdin: bool) -> str:
 
 async def _create_user(username: str, password: str, scopes: list[str]) -> str:
     async with AsyncExitStack() as stack:
-        auth = await open_auth(Settings(), stack)
+        auth = await open_auth(settings_for_shell(), stack)
         user = await auth.users.create(username, password, scopes)
         await auth.audit.record(CLI_ACTOR, "user.create", user.username)
         return f"created user {user.username} with scopes {' '.join(sorted(user.scopes))}"
@@ -45,7 +47,7 @@ async def _create_key(
     name: str, scopes: list[str], rate_limit: str | None, expires_in_days: int | None
 ) -> str:
     async with AsyncExitStack() as stack:
-        settings = Settings()
+        settings = settings_for_shell()
         auth = await open_auth(settings, stack)
         issued = await auth.keys.create(
             name,
@@ -75,6 +77,9 @@ def _report(work: object) -> int:
         return 2
     except AlreadyExists:
         print("refused: that username is taken", file=sys.stderr)
+        return 2
+    except StackStoreUnknown as exc:
+        print(f"housing-api: refused: {exc}", file=sys.stderr)
         return 2
     return 0
 

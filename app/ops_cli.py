@@ -34,10 +34,14 @@ def _reload(args: argparse.Namespace) -> int:
 
 def _drift_report(args: argparse.Namespace) -> int:
     from app.backends import prediction_sink
+    from app.local_stack import StackStoreUnknown, settings_for_shell
     from app.monitoring.report import render_report
-    from app.settings import Settings
 
-    settings = Settings()
+    try:
+        settings = settings_for_shell()
+    except StackStoreUnknown as exc:
+        print(f"housing-api: refused: {exc}", file=sys.stderr)
+        return 2
     versions = [args.version] if args.version else list(FEATURES)
     manifests = [read_verified_manifest(settings.models_dir / version) for version in versions]
 

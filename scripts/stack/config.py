@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.local_stack import RUN_DIR, SECRETS_FILE
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_NGINX = "/usr/sbin/nginx"
 """Debian installs nginx outside an ordinary user's PATH."""
@@ -62,7 +64,7 @@ class StackConfig:
     @property
     def run_dir(self) -> Path:
         """Pid files and the manifest of what ``up`` started."""
-        return self.state_dir / "run"
+        return self.state_dir / RUN_DIR
 
     @property
     def log_dir(self) -> Path:
@@ -83,7 +85,7 @@ class StackConfig:
 
     @property
     def secrets_file(self) -> Path:
-        return self.state_dir / "stack.env"
+        return self.state_dir / SECRETS_FILE
 
     @property
     def base_url(self) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from app.local_stack import MANIFEST
 from scripts.stack import stack_env
 from scripts.stack.config import StackConfig
 from scripts.stack.files import tail, write_public
@@ -45,7 +46,6 @@ from scripts.stack.services import (
 )
 from scripts.stack.sockets import app_socket, check_reachable, guard_state_dir, hand_to_edge
 
-MANIFEST = "stack.json"
 PRIVATE_UMASK = 0o077
 STOP_TIMEOUTS = {NGINX_NAME: 15.0, REDIS_NAME: 15.0}
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
+from app.local_stack import APP_REDIS_USER
 from app.settings import UNIX_SOCKET_PEER
 from scripts.stack.config import StackConfig
 from scripts.stack.files import write_private, write_public
@@ -33,7 +34,6 @@ def app_name(index: int) -> str:
     return f"app-{index + 1}"
 
 
-APP_REDIS_USER = "app"
 APP_REDIS_RIGHTS = (
     # Only the app's own keys and change channel, and only what it runs: reads,
     # writes, its scripts (which call TIME), pub/sub, MULTI/EXEC, PING. Nothing

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from app.local_stack import read_env_file
 from scripts.stack.files import write_private
 
 HEADER = "# Development secrets for `make stack`. Delete this file to rotate them.\n"
@@ -47,14 +48,4 @@ def load_or_create(path: Path, environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def read(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    values: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, sep, value = line.partition("=")
-        if sep:
-            values[name.strip()] = value.strip()
-    return values
+    return read_env_file(path)
