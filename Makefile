@@ -28,7 +28,7 @@ $(DEV): $(RUNTIME) requirements-dev.lock
 	touch $@
 
 # uv resolves once for every Python the project supports (3.11-3.13) and every platform:
-# markers pick each one's pins (numpy 2.5 has left 3.11 behind; libcst needs pyyaml-ft on 3.13).
+# a marker keeps a pin to the Pythons that need it (libcst needs pyyaml-ft on 3.13 only).
 # The build backend (setuptools, wheel) is pinned too: the project installs without isolation.
 # Pins are kept unless pyproject.toml needs otherwise; `make lock LOCK_ARGS=--upgrade`
 # (or `--upgrade-package NAME`) moves them on.
@@ -45,7 +45,7 @@ lock: $(DEV)
 	sed -i '1i # requirements.lock plus the tools of `make test`, `make audit` and `make mutation`,\n# for Python 3.11-3.13, installed with --require-hashes. Regenerate with `make lock`.' \
 		requirements-dev.lock
 
-# Known advisories against every pin of both lock files; fails when none could be checked.
+# Known advisories against every pin of both lock files; fails unless every pin was checked.
 audit: $(DEV)
 	$(BIN)/python -m scripts.audit requirements.lock requirements-dev.lock
 
