@@ -40,7 +40,9 @@ end
 """
 LAST_ADMIN = -1
 
-DELETE_USER = OTHER_ADMIN + """
+DELETE_USER = (
+    OTHER_ADMIN
+    + """
 -- KEYS: user hash, set of usernames.
 -- ARGV: username, user-id index prefix, user-families prefix, family prefix,
 --       user-keys prefix, key hash prefix, revoked_at_us, user hash prefix, channel
@@ -70,8 +72,11 @@ end
 redis.call('DEL', owned)
 return changes(1)
 """
+)
 
-SET_USER_SCOPES = OTHER_ADMIN + """
+SET_USER_SCOPES = (
+    OTHER_ADMIN
+    + """
 -- KEYS: user hash, set of usernames. ARGV: username, scopes, user hash prefix, channel.
 -- Returns the hash, flat ({} if unknown), or -1 when it would leave no admin.
 if redis.call('EXISTS', KEYS[1]) == 0 then return changes({}) end
@@ -81,6 +86,7 @@ redis.call('HSET', KEYS[1], 'scopes', ARGV[2])
 table.insert(changed, 'user:' .. ARGV[1])
 return changes(redis.call('HGETALL', KEYS[1]))
 """
+)
 
 SET_USER_PASSWORD = """
 -- KEYS: user hash. ARGV: username, password_hash, family to keep (or ''),
