@@ -19,6 +19,7 @@ from app.ml.drift import FeatureDrift
 from app.ml.registry import ModelRegistry
 from app.monitoring.service import drift_of
 from app.predlog.sinks import PredictionSink
+from auth.store import STORE_UNAVAILABLE
 
 
 class _Snapshot(Collector):
@@ -46,7 +47,12 @@ async def model_exposition(models: ModelRegistry, sink: PredictionSink, window: 
     for version in models.versions:
         manifest = models[version].manifest
         info.add_metric([version, manifest.algorithm, manifest.sha256], 1.0)
-        size, drifts = await drift_of(sink, manifest, window)
+        try:
+            size, drifts = await drift_of(sink, manifest, window)
+        except STORE_UNAVAILABLE:
+            # Metrics matter most during an outage: the rest of the scrape goes out,
+            # the drift gauges are left out until the log's store answers again.
+            continue
         window_size.add_metric([version], float(size))
         for drift in _measured(drifts):
             psi.add_metric([version, drift.name], drift.psi or 0.0)

@@ -14,6 +14,8 @@ from app.deps import Authenticated, RequireAdmin, RequirePredict
 from app.errors import install_error_handlers
 from app.guard import GuardedRoute
 from app.ml.registry import ModelRegistry
+from app.predlog.sinks import SqliteSink
+from app.predlog.writer import PredictionLog
 from app.ratelimit.failures import AuthFailureGuard
 from app.ratelimit.limiter import Limiter
 from app.ratelimit.throttle import LoginThrottle
@@ -73,6 +75,7 @@ def make_app(context: AuthContext, tmp_path: Path) -> FastAPI:
         ),
         auth_failures=AuthFailureGuard(limiter, generous),
         models=ModelRegistry({}),
+        predictions=PredictionLog(SqliteSink(tmp_path / "predictions.sqlite3", 100), 10),
     )
     router = APIRouter(route_class=GuardedRoute)
 

@@ -41,7 +41,7 @@ import pytest
 import requests
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from app.main import create_app
 from app.settings import Settings
@@ -239,6 +239,10 @@ def test_linked_workflows_keep_every_answer_documented(
             stateful_step_count=STEPS,
             deadline=None,
             suppress_health_check=list(HealthCheck),
+            # A live server's state cannot be replayed: shrinking a failure re-runs
+            # steps against a server that has moved on, and hypothesis then reports
+            # FlakyStrategyDefinition instead of the failure itself.
+            phases=[Phase.explicit, Phase.reuse, Phase.generate],
         )
     )
     assert workflows.cases, "no workflow ran"

@@ -52,6 +52,7 @@ async def test_a_key_belongs_to_the_user_that_made_it_and_dies_with_it(
     context: AuthContext,
 ) -> None:
     """Made by a user, or by a key of that user: deleting the user revokes both at once."""
+    await context.users.create("standby-admin", "a long enough passphrase", ["admin"])
     await context.users.create("ops", "a long enough passphrase", ["admin", "predict"])
     ops = await context.users.get("ops")
     assert ops is not None

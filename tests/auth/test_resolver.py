@@ -128,6 +128,7 @@ REVOCATIONS: dict[str, tuple[Revocation, str]] = {
 
 
 async def made_by_alice(admin: AuthContext) -> dict[str, Any]:
+    await admin.users.create("standby-admin", PASSWORD, ["admin"])
     await admin.users.create("alice", PASSWORD, ["predict", "admin"])
     alice = await admin.users.get("alice")
     assert alice is not None

@@ -24,6 +24,8 @@ PASSWORD = "s3cure enough passphrase"
 
 @pytest.fixture
 async def alice(context: AuthContext) -> str:
+    # Another admin, so deleting alice is not deleting the last admin (refused).
+    await context.users.create("standby-admin", PASSWORD, {"admin"})
     await context.users.create("alice", PASSWORD, {"predict", "admin"})
     return "alice"
 

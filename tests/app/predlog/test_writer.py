@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
+from app.backends import redis_client
 from app.metrics import PREDICTION_LOG_DROPPED, PREDICTION_LOG_WRITTEN
 from app.predlog.record import PredictionEvent
 from app.predlog.sinks import RedisStreamSink, SqliteSink
@@ -64,7 +64,7 @@ async def test_a_full_queue_drops_and_counts_without_blocking(tmp_path: Path) ->
 
 
 async def test_a_store_that_fails_costs_rows_not_the_writer(tmp_path: Path) -> None:
-    dead = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2)
+    dead = redis_client(f"redis://127.0.0.1:{free_port()}/0", timeout_seconds=0.2)
     log = PredictionLog(RedisStreamSink(dead, max_entries=100, owns_client=True), queue_size=10)
     log.start()
     before = dropped("store_error")
