@@ -42,6 +42,7 @@ import requests
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import FlakyStrategyDefinition
 
 from app.main import create_app
 from app.settings import Settings
@@ -72,6 +73,8 @@ MAX_EXAMPLES = 150
 MIN_CASES = 2000
 SCENARIOS, STEPS = 40, 8
 """Workflows: scenarios of up to this many linked calls."""
+MIN_WORKFLOW_CASES = 100
+"""Linked calls a run must have checked to count (a full run makes 200 to 340)."""
 NOT_REACHED = frozenset({401, 403, 405, 429})
 """Answers given before a route's code runs: the guard's, or a method the path does not serve."""
 SECTION = "schema fuzzing (schemathesis, real housing-api serve)"
@@ -233,18 +236,28 @@ def test_linked_workflows_keep_every_answer_documented(
                 workflows.failing.add(case.operation.label)
                 raise
 
-    Workflow.run(
-        settings=settings(
-            max_examples=SCENARIOS,
-            stateful_step_count=STEPS,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            # A live server's state cannot be replayed: shrinking a failure re-runs
-            # steps against a server that has moved on, and hypothesis then reports
-            # FlakyStrategyDefinition instead of the failure itself.
-            phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    try:
+        Workflow.run(
+            settings=settings(
+                max_examples=SCENARIOS,
+                stateful_step_count=STEPS,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                # A live server's state cannot be replayed: shrinking a failure re-runs
+                # steps against a server that has moved on, and hypothesis then reports
+                # FlakyStrategyDefinition instead of the failure itself.
+                phases=[Phase.explicit, Phase.reuse, Phase.generate],
+            )
         )
-    )
+    except FlakyStrategyDefinition:
+        # The server keeps what earlier scenarios did (a username now taken, a key
+        # now revoked), so a later scenario can find a link disabled that an earlier
+        # one followed at the same step, and hypothesis stops generating. Every answer
+        # it got was checked (a failing one is in `workflows.failing`), and enough of
+        # them must have been checked for the run to count.
+        pass
+    assert not workflows.failing, workflows.summary()
+    assert sum(workflows.cases.values()) >= MIN_WORKFLOW_CASES, workflows.summary()
     assert workflows.cases, "no workflow ran"
     _assert_credentials_intact(fuzz_target)
 
