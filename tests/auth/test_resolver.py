@@ -275,3 +275,16 @@ async def test_sqlite_another_process_writing_the_file_is_noticed(tmp_path: Path
     finally:
         await server.close()
         await tool.close()
+
+
+async def test_a_token_principal_acts_as_its_user_instance(context: AuthContext) -> None:
+    """What a token's caller creates, that user owns (and it dies with the user): the
+    principal carries the user instance, not only the name."""
+    await context.users.create("ops", PASSWORD, ["admin"])
+    user = await context.users.get("ops")
+    assert user is not None
+    grant = await context.tokens.password_grant("ops", PASSWORD)
+    principal = await context.principals.from_access_token(grant.access_token)
+    assert principal is not None
+    assert (principal.user_id, principal.kind, principal.subject) == (user.user_id, "user", "ops")
+    assert principal.token_id == context.access_tokens.decode(grant.access_token).token_id

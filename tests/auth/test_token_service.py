@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -14,12 +15,15 @@ from auth.errors import InvalidGrant, InvalidRequest, InvalidScope, UnsupportedG
 from auth.passwords import PasswordHasher
 from auth.refresh import refresh_token_digest
 from auth.store.base import CredentialStore, FamilyRecord, SpendOutcome, UserRecord
-from auth.token_service import BAD_CREDENTIALS
+from auth.token_service import BAD_CREDENTIALS, REFRESH_REFUSED
+from auth.validation import MAX_USERNAME_LENGTH
 from tests.auth.conftest import SteppingClock, build_context
 
 pytestmark = pytest.mark.anyio
 
 PASSWORD = "s3cure enough passphrase"
+REFUSED = f"^{REFRESH_REFUSED}$"
+"""Every refused refresh says the same: nothing tells a thief which check stopped it."""
 
 
 @pytest.fixture
@@ -61,7 +65,7 @@ async def test_password_grant_narrows_to_the_requested_scope(
 async def test_password_grant_refuses_scope_beyond_the_users(context: AuthContext) -> None:
     await context.users.create("bob", PASSWORD, {"predict"})
     for scope in ("admin", "predict admin", "predict superuser"):
-        with pytest.raises(InvalidScope):
+        with pytest.raises(InvalidScope, match=r"^the requested scope exceeds what this user may"):
             await context.tokens.password_grant("bob", PASSWORD, scope)
 
 
@@ -129,7 +133,7 @@ async def test_refreshing_slides_no_further_than_the_logins_absolute_end(
     grant = await context.tokens.refresh_grant(grant.refresh_token)
     assert (await family_of(context, grant.access_token)).expires_at == ends_at
     clock.advance(days=4)
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(grant.refresh_token)
 
 
@@ -170,7 +174,7 @@ async def test_a_password_change_ends_every_other_login(context: AuthContext, al
     assert changed is not None
     assert await context.principals.from_access_token(mine.access_token) is not None
     assert await context.principals.from_access_token(other.access_token) is None
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(other.refresh_token)
     with pytest.raises(InvalidGrant):
         await context.tokens.password_grant(alice, PASSWORD)
@@ -180,9 +184,9 @@ async def test_a_password_change_ends_every_other_login(context: AuthContext, al
 async def test_reusing_a_refresh_token_kills_the_family(context: AuthContext, alice: str) -> None:
     first = await context.tokens.password_grant(alice, PASSWORD)
     second = await context.tokens.refresh_grant(first.refresh_token)
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(first.refresh_token)  # the thief's replay
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(second.refresh_token)  # the victim's, now dead too
 
 
@@ -190,7 +194,7 @@ async def test_other_families_survive_a_reuse(context: AuthContext, alice: str) 
     laptop = await context.tokens.password_grant(alice, PASSWORD)
     phone = await context.tokens.password_grant(alice, PASSWORD)
     await context.tokens.refresh_grant(laptop.refresh_token)
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(laptop.refresh_token)
     assert (await context.tokens.refresh_grant(phone.refresh_token)).scope == "admin predict"
 
@@ -209,7 +213,7 @@ async def test_concurrent_refreshes_with_one_token_yield_one_grant(
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 10_000])
 async def test_refresh_grant_refuses_garbage(context: AuthContext, token: str) -> None:
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.grant("refresh_token", refresh_token=token)
 
 
@@ -248,7 +252,7 @@ async def test_revoking_a_refresh_token_kills_its_family(
     first = await context.tokens.password_grant(alice, PASSWORD)
     second = await context.tokens.refresh_grant(first.refresh_token)
     await context.tokens.revoke(second.refresh_token, hint)
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(second.refresh_token)
     digest = refresh_token_digest(second.refresh_token)
     spent = await context.store.spend_refresh_token(digest, datetime.now(UTC))
@@ -274,7 +278,7 @@ async def test_a_detected_reuse_ends_the_familys_access_tokens(
 ) -> None:
     first = await context.tokens.password_grant(alice, PASSWORD)
     thief = await context.tokens.refresh_grant(first.refresh_token)
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(first.refresh_token)  # the victim's replay
     for ended in (first.access_token, thief.access_token):
         assert await context.principals.from_access_token(ended) is None
@@ -310,7 +314,7 @@ async def test_deleting_a_user_kills_their_tokens(context: AuthContext, alice: s
     grant = await context.tokens.password_grant(alice, PASSWORD)
     assert await context.users.delete(alice) is True
     assert await context.principals.from_access_token(grant.access_token) is None
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(grant.refresh_token)
 
 
@@ -322,7 +326,7 @@ async def test_a_recreated_user_does_not_revive_old_tokens(
     await context.users.delete(alice)
     await context.users.create(alice, "another passphrase", {"predict", "admin"})
     assert await context.principals.from_access_token(grant.access_token) is None
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(grant.refresh_token)
     fresh = await context.tokens.password_grant(alice, "another passphrase")
     assert await context.principals.from_access_token(fresh.access_token) is not None
@@ -365,7 +369,7 @@ async def test_a_refresh_racing_the_users_deletion_gets_nothing(
 ) -> None:
     grant = await context.tokens.password_grant(alice, PASSWORD)
     delete_right_after_reading(monkeypatch, context, recreate=recreate)
-    with pytest.raises(InvalidGrant):
+    with pytest.raises(InvalidGrant, match=REFUSED):
         await context.tokens.refresh_grant(grant.refresh_token)
 
 
@@ -396,3 +400,26 @@ async def test_a_revocation_outlives_the_decode_leeway(
         assert ttl / 1000 >= remaining + DEFAULT_LEEWAY_SECONDS - 1
     finally:
         await client.aclose()
+
+
+async def test_a_detected_reuse_is_logged_with_the_user_and_login(
+    context: AuthContext, alice: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The replay of a spent refresh token is an attack signal: logged once, a normal
+    refresh is not."""
+    first = await context.tokens.password_grant(alice, PASSWORD)
+    with caplog.at_level(logging.WARNING, logger="auth.token_service"):
+        await context.tokens.refresh_grant(first.refresh_token)
+        assert not caplog.records
+        with pytest.raises(InvalidGrant, match=REFUSED):
+            await context.tokens.refresh_grant(first.refresh_token)
+    [record] = caplog.records
+    assert record.getMessage() == "refresh token reused; family revoked"
+    family_id = context.access_tokens.decode(first.access_token).family_id
+    assert record.fields == {"username": alice, "family_id": family_id}  # type: ignore[attr-defined]
+
+
+async def test_the_longest_username_logs_in(context: AuthContext) -> None:
+    longest = "a" * MAX_USERNAME_LENGTH
+    await context.users.create(longest, PASSWORD, {"predict"})
+    assert (await context.tokens.password_grant(longest, PASSWORD)).scope == "predict"
