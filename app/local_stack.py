@@ -66,7 +66,7 @@ def settings_for_shell(environ: Mapping[str, str] | None = None) -> Settings:
             "set REDIS_URL (and its JWT_SIGNING_KEYS, API_KEY_PEPPER) to act on it"
         )
     url = f"redis://{APP_REDIS_USER}:{quote(password, safe='')}@127.0.0.1:{int(port)}/0"
-    if not _answers(url):
+    if not redis_answers(url):
         raise StackStoreUnknown(
             f"the stack on {settings.state_dir} does not answer (its Redis on port {port}): "
             "start it with `make stack`, or stop it cleanly with `make stack-down`"
@@ -79,8 +79,9 @@ def settings_for_shell(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(redis_url=url, **shared)
 
 
-def _answers(url: str) -> bool:
-    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+def redis_answers(url: str, timeout: float = 1.0) -> bool:
+    """Whether the Redis at ``url`` answers a PING within ``timeout`` (never raises)."""
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         return bool(client.ping())
     except redis.RedisError:

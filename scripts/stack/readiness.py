@@ -11,8 +11,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import redis
-
+from app import local_stack
 from scripts.stack.processes import Started, running_pid
 
 POLL_INTERVAL = 0.2
@@ -44,16 +43,7 @@ def wait_for(
 
 
 def redis_answers(url: str) -> Callable[[], bool]:
-    def check() -> bool:
-        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
-
-    return check
+    return lambda: local_stack.redis_answers(url, timeout=0.5)
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):

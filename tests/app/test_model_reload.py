@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,14 @@ def models(tmp_path: Path) -> Path:
     copy = tmp_path / "models"
     shutil.copytree(MODELS_DIR, copy)
     return copy
+
+
+@contextmanager
+def serving(state: Path, models: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The app on ``models``, looking for reload requests every 50 ms, and an admin's headers."""
+    settings = make_settings(state, models_dir=models, model_reload_poll_seconds=0.05)
+    with TestClient(create_app(settings)) as client:
+        yield client, {"Authorization": f"Bearer {password_token(client, ADMIN, ADMIN_PASSWORD)}"}
 
 
 def served_sha(client: TestClient, headers: dict[str, str]) -> str:
@@ -54,9 +64,7 @@ def test_a_retrained_model_is_served_after_reload(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     state = tmp_path / "state"
-    settings = make_settings(state, models_dir=models, model_reload_poll_seconds=0.05)
-    with TestClient(create_app(settings)) as client:
-        headers = {"Authorization": f"Bearer {password_token(client, ADMIN, ADMIN_PASSWORD)}"}
+    with serving(state, models) as (client, headers):
         old = served_sha(client, headers)
         assert main(["train", "--seed", "7", "--out", str(models),
                      "--card", str(tmp_path / "card" / "CARD.md")]) == 0  # fmt: skip
@@ -94,9 +102,7 @@ def test_a_worker_refuses_artifacts_that_changed_after_the_request(
     tmp_path: Path, models: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = tmp_path / "state"
-    settings = make_settings(state, models_dir=models, model_reload_poll_seconds=0.05)
-    with TestClient(create_app(settings)) as client:
-        headers = {"Authorization": f"Bearer {password_token(client, ADMIN, ADMIN_PASSWORD)}"}
+    with serving(state, models) as (client, headers):
         old = served_sha(client, headers)
         assert cli(monkeypatch, state, models, "reload") == 0
         tamper(models)  # between the request and the workers acting on it

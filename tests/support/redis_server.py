@@ -12,6 +12,7 @@ from pathlib import Path
 
 import redis
 
+from app.local_stack import redis_answers
 from tests.support.processes import free_port, wait_until
 
 
@@ -54,13 +55,7 @@ class RedisServer:
         wait_until(self.ping, what=f"redis-server on port {self.port}")
 
     def ping(self) -> bool:
-        client = redis.Redis(port=self.port, socket_timeout=0.2, socket_connect_timeout=0.2)
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
+        return redis_answers(f"redis://127.0.0.1:{self.port}/0", timeout=0.2)
 
     def flush(self) -> None:
         client = redis.Redis(port=self.port)
