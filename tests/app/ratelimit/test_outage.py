@@ -131,6 +131,36 @@ async def test_fail_closed_refuses_quickly_and_recovers(
     assert await wait_for_redis_decisions(limiter, redis_url) < 2.0
 
 
+async def test_a_restarted_redis_leaves_no_stale_connection_to_fail_later(
+    make_limiter: Callable[..., Limiter],
+    redis_server: RedisServer,
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every pooled connection dies with Redis; each must be replaced on its first use.
+
+    Without a retry on a connection error, each stale connection picked up after
+    the restart opened an outage of its own: five more 0.5 s windows of
+    fail-closed 503s within 2.5 s of Redis answering again, on the real stack.
+    """
+    caplog.set_level(logging.INFO, logger=BREAKER_LOGGER)
+    limiter = make_limiter(
+        redis_url=redis_url, timeout_seconds=TIMEOUT_SECONDS, outage_policy="fail-closed"
+    )
+    # Twelve requests at once: twelve connections in the pool.
+    await asyncio.gather(*(limiter.hit("1000/day", f"user:p{n}") for n in range(12)))
+    redis_server.stop()
+    redis_server.start()
+    refusals_before = counter("ratelimit_unavailable_total")
+    for _ in range(3):
+        decisions = await asyncio.gather(
+            *(limiter.hit("1000/day", f"user:p{n}") for n in range(12))
+        )
+        assert all(decision.allowed for decision in decisions)
+    assert counter("ratelimit_unavailable_total") == refusals_before
+    assert breaker_records(caplog, logging.WARNING) == []
+
+
 async def test_a_hung_redis_costs_one_timeout_per_probe_not_per_request(
     make_limiter: Callable[..., Limiter], blackhole_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
