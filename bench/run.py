@@ -188,8 +188,9 @@ def kept_analysis(path: Path) -> str:
     """The hand-written section of an earlier report, so a new run does not erase it."""
     if not path.is_file():
         return ""
-    _, marker, analysis = path.read_text(encoding="utf-8").partition(ANALYSIS)
-    return f"\n{marker}{analysis}" if marker else ""
+    # The heading on a line of its own: the generated intro names it too.
+    _, marker, analysis = path.read_text(encoding="utf-8").partition(f"\n{ANALYSIS}\n")
+    return f"{marker}{analysis}" if marker else ""
 
 
 def main(argv: list[str] | None = None) -> int:

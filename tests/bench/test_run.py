@@ -63,5 +63,9 @@ def test_a_new_run_keeps_the_hand_written_analysis(tmp_path: Path) -> None:
     assert kept_analysis(report) == ""
     report.write_text(f"# old tables\n| a | b |\n\n{ANALYSIS}\n\nWhy it is slow.\n")
     assert kept_analysis(report) == f"\n{ANALYSIS}\n\nWhy it is slow.\n"
+    # The generated intro names the heading inline: only the heading line counts.
+    intro = f"# tables\nthe analysis after them (`{ANALYSIS}`) is kept.\n| a |\n"
+    report.write_text(f"{intro}\n{ANALYSIS}\n\nWhy it is slow.\n")
+    assert kept_analysis(report) == f"\n{ANALYSIS}\n\nWhy it is slow.\n"
     report.write_text("# tables only\n")
     assert kept_analysis(report) == ""
