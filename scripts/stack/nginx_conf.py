@@ -54,11 +54,16 @@ def upstream_servers(addresses: Iterable[str]) -> str:
     address down for everyone else. Only retried requests (idempotent ones,
     and the predictions; see the template) benefit; others fail at the first
     error as before.
+
+    The addresses take turns in the list (a, b, a, b, ...): nginx's round
+    robin walks equal entries in order, and with each address's entries
+    together a burst of 40 requests all went to one of two instances.
     """
+    addresses = list(addresses)
     return "\n".join(
         f"        server {address} max_fails=0;"
-        for address in addresses
         for _ in range(ENTRIES_PER_ADDRESS)
+        for address in addresses
     )
 
 

@@ -213,10 +213,11 @@ def test_app_addresses_outlast_idle_connections_and_only_predictions_retry_posts
 
     rendered = upstream_servers(["127.0.0.1:1", "127.0.0.1:2"]).split("\n")
     per_address = UPSTREAM_KEEPALIVE + 2
+    # In turns, so that round robin alternates between the instances.
     assert [line.strip() for line in rendered] == [
-        *["server 127.0.0.1:1 max_fails=0;"] * per_address,
-        *["server 127.0.0.1:2 max_fails=0;"] * per_address,
-    ]
+        "server 127.0.0.1:1 max_fails=0;",
+        "server 127.0.0.1:2 max_fails=0;",
+    ] * per_address
     conf = render(compose_values())
     assert re.findall(r"^\s*keepalive (\d+);", conf, re.MULTILINE) == [str(UPSTREAM_KEEPALIVE)]
     retrying = re.findall(r"location ([^{]+)\{[^}]*proxy_next_upstream [^;]*non_idempotent", conf)
