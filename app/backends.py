@@ -10,11 +10,6 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-
 from app import dev_secrets
 from app.first_admin import ensure_first_admin_soon
 from app.ml.registry import ModelRegistry
@@ -24,6 +19,7 @@ from app.predlog.writer import PredictionLog
 from app.ratelimit.failures import AuthFailureGuard
 from app.ratelimit.limiter import Limiter
 from app.ratelimit.throttle import LoginThrottle
+from app.redis_client import redis_client
 from app.services import Services
 from app.settings import Settings
 from auth.context import AuthContext
@@ -32,24 +28,6 @@ from auth.store import open_store
 
 SQLITE_FILE = "credentials.sqlite3"
 PREDICTION_LOG_FILE = "predictions.sqlite3"
-
-
-def redis_client(url: str, timeout_seconds: float) -> Redis:
-    """Short timeouts, and one immediate retry on a *connection* error only.
-
-    A pooled connection gone stale (Redis restarted) fails once on use; the
-    retry takes a fresh one. A *timeout* is never retried: the command may
-    well have run (a slow Redis, not a dead one), and running a write script
-    twice would, say, spend a refresh token twice and revoke its family, or
-    store a key whose secret nobody received. redis-py's default would retry
-    with backoff for seconds.
-    """
-    return Redis.from_url(
-        url,
-        socket_connect_timeout=timeout_seconds,
-        socket_timeout=timeout_seconds,
-        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
-    )
 
 
 def _secrets(settings: Settings) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

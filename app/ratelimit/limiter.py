@@ -6,10 +6,10 @@ With a Redis URL every worker and host sharing that Redis counts in the same
 buckets, in one round trip per decision (``EVALSHA`` of the GCRA script, its
 reply parsed by hiredis); without one, limits are in-process (one process).
 
-Redis is asked with short timeouts and no retry: redis-py's default retries
-ten times with backoff (about 4.4 s before an error surfaces), which would
-hold every limited request hostage to an outage. A connection error or a
-timeout is an *outage*: the breaker opens and the policy decides (fail-open
+Redis is asked through ``app.redis_client``: short timeouts, one retry on a
+connection error (stale pooled connections after a restart), never on a
+timeout. A connection error that outlives the retry, or a timeout, is an
+*outage*: the breaker opens and the policy decides (fail-open
 to the in-process buckets, counted; fail-closed to 503). Any other Redis
 error (a script refused its arguments) is a *bug*: it is raised, never taken
 for an outage that would switch every client of the worker to the fallback.
@@ -20,9 +20,7 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -31,6 +29,7 @@ from app.ratelimit.breaker import OutageBreaker
 from app.ratelimit.decision import RateLimitDecision
 from app.ratelimit.local import LocalBuckets
 from app.ratelimit.metrics import FALLBACK_DECISIONS, UNAVAILABLE_REFUSALS
+from app.redis_client import redis_client
 from auth.rate_limits import RateLimit, parse_rate_limit
 
 OutagePolicy = Literal["fail-open", "fail-closed"]
@@ -62,18 +61,8 @@ class Limiter:
         self._local = LocalBuckets()
         self._redis: Redis | None = None
         if redis_url:
-            # One immediate retry on a *connection* error: after Redis restarts, every
-            # pooled connection is dead and fails on its first use. Without the retry
-            # each one opened a fresh outage (measured: five more 0.5 s windows of
-            # fail-closed 503s in the 2.5 s after Redis was back). A timeout is never
-            # retried: the step may have run.
-            pool = ConnectionPool.from_url(
-                redis_url,
-                socket_connect_timeout=timeout_seconds,
-                socket_timeout=timeout_seconds,
-                retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
-            )
-            self._redis = Redis(connection_pool=pool)
+            # Timeouts, the one retry, lost connections: app/redis_client.py.
+            self._redis = redis_client(redis_url, timeout_seconds)
             self._script = self._redis.register_script(gcra.SCRIPT)
 
     @property

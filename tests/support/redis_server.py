@@ -70,6 +70,13 @@ class RedisServer:
             self._process.wait(timeout=10)
             self._process = None
 
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to clients (a crash, the OOM killer)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
     def restart(self) -> None:
         self.stop()
         self.start()

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.backends import redis_client
 from app.metrics import PREDICTION_LOG_DROPPED, PREDICTION_LOG_WRITTEN
 from app.predlog.record import PredictionEvent
 from app.predlog.sinks import RedisStreamSink, SqliteSink
 from app.predlog.writer import PredictionLog
+from app.redis_client import redis_client
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.anyio
