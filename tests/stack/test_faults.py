@@ -155,6 +155,8 @@ class Probe:
     at: float
     status: int
     remaining: int | None
+    detail: str | None = None
+    """What a refusal said (the rate limiter or the credential store unavailable)."""
 
     @property
     def decided_by_redis(self) -> bool:
@@ -169,10 +171,12 @@ def probe(client: httpx.Client, headers: dict[str, str]) -> Probe:
     response = client.post("/v1/predict", json=V1_FEATURES, headers=headers)
     remaining = response.headers.get("x-ratelimit-remaining")
     assert response.status_code in {200, 503}, response.text
+    detail = None
     if response.status_code == 503:
         assert response.headers["retry-after"]
-        assert response.json()["detail"]
-    return Probe(time.monotonic(), response.status_code, int(remaining) if remaining else None)
+        detail = response.json()["detail"]
+    at = time.monotonic()
+    return Probe(at, response.status_code, int(remaining) if remaining else None, detail)
 
 
 async def spend(stack: RunningStack, headers: dict[str, str], count: int) -> list[int]:
