@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from app.local_stack import MANIFEST
+from app.local_stack import APP_REDIS_USER, MANIFEST, loopback_redis_url, redis_address
 from scripts.stack import stack_env
 from scripts.stack.config import StackConfig
 from scripts.stack.files import tail, write_public
@@ -33,7 +33,6 @@ from scripts.stack.processes import (
 )
 from scripts.stack.readiness import NotReady, http_ok, redis_answers, unix_http_ok, wait_for
 from scripts.stack.services import (
-    APP_REDIS_USER,
     NGINX_NAME,
     REDIS_NAME,
     app_name,
@@ -41,7 +40,6 @@ from scripts.stack.services import (
     nginx_argv,
     nginx_spec,
     redis_spec,
-    redis_url,
     stop_signal,
 )
 from scripts.stack.sockets import app_socket, check_reachable, guard_state_dir, hand_to_edge
@@ -66,6 +64,9 @@ class StackInfo:
     ca_certificate: str
     log_dir: str
     services: list[str]
+    redis_address: str | None = None
+    """Which Redis the workers keep the store in (``app.local_stack.redis_address``: no
+    credentials), so the shell commands can tell whether a ``REDIS_URL`` names it."""
 
     @classmethod
     def load(cls, run_dir: Path) -> StackInfo:
@@ -106,8 +107,8 @@ def up(config: StackConfig, environ: Mapping[str, str]) -> StackInfo:
             url = config.redis_url
         else:
             redis_port = config.redis_port or _free_port()
-            admin_url = redis_url(redis_port, base_env["REDIS_PASSWORD"])
-            url = redis_url(redis_port, base_env["REDIS_APP_PASSWORD"], APP_REDIS_USER)
+            admin_url = loopback_redis_url(redis_port, base_env["REDIS_PASSWORD"])
+            url = loopback_redis_url(redis_port, base_env["REDIS_APP_PASSWORD"], APP_REDIS_USER)
             launch(
                 redis_spec(
                     config, redis_port, base_env["REDIS_PASSWORD"], base_env["REDIS_APP_PASSWORD"]
@@ -144,6 +145,7 @@ def up(config: StackConfig, environ: Mapping[str, str]) -> StackInfo:
         ca_certificate=str(tls.ca_certificate),
         log_dir=str(config.log_dir),
         services=[process.name for process in started],
+        redis_address=redis_address(url),
     )
     write_public(config.run_dir / MANIFEST, json.dumps(asdict(info), indent=2).encode())
     return info

@@ -6,7 +6,6 @@ import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import quote
 
 from app.local_stack import APP_REDIS_USER
 from app.settings import UNIX_SOCKET_PEER
@@ -43,10 +42,6 @@ APP_REDIS_RIGHTS = (
     "-@dangerous -@admin"
 )
 """What the app's Redis user may do (``redis_spec``; the compose file says the same)."""
-
-
-def redis_url(port: int, password: str, user: str = "") -> str:
-    return f"redis://{quote(user, safe='')}:{quote(password, safe='')}@127.0.0.1:{port}/0"
 
 
 def redis_spec(config: StackConfig, port: int, password: str, app_password: str) -> ServiceSpec:

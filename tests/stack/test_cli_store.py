@@ -7,9 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+import redis
 
+from app.local_stack import read_env_file
 from tests.stack import api
 from tests.stack.harness import REPO, RunningStack
 from tests.support.payloads import V1_FEATURES
@@ -18,9 +21,13 @@ from tests.support.processes import free_port
 pytestmark = pytest.mark.stack
 
 
-def housing_api(state_dir: Path, *argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """The CLI with only PATH and STATE_DIR: nothing else tells it where the store is."""
+def housing_api(
+    state_dir: Path, *argv: str, stdin: str = "", redis_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The CLI with only PATH, STATE_DIR and any REDIS_URL: nothing else says where the store is."""
     env = {"PATH": os.environ["PATH"], "STATE_DIR": str(state_dir)}
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *argv],
         cwd=REPO, env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False,
@@ -48,9 +55,34 @@ def test_a_user_made_in_the_shell_can_log_in_through_the_stack(stack: RunningSta
         assert client.post("/token", data=form).status_code == 200
 
 
+def test_a_redis_url_naming_the_stack_s_redis_gets_the_stack_s_secrets(stack: RunningStack) -> None:
+    password = read_env_file(stack.state_dir / "stack.env")["REDIS_APP_PASSWORD"]
+    named = f"redis://app:{quote(password, safe='')}@localhost:{stack.info.redis_port}"
+    made = housing_api(stack.state_dir, "create-key", "named-redis", redis_url=named)
+    assert made.returncode == 0, made.stderr
+    with stack.client() as client:
+        headers = {"X-API-Key": made.stdout.splitlines()[0]}
+        assert client.post("/v1/predict", json=V1_FEATURES, headers=headers).status_code == 200
+
+
+def test_a_redis_url_naming_another_redis_is_refused_and_nothing_is_written(
+    stack: RunningStack, redis_url: str
+) -> None:
+    refused = housing_api(stack.state_dir, "create-key", "elsewhere", redis_url=redis_url)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("housing-api: refused: REDIS_URL names redis://127.0.0.1:")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    other = redis.Redis.from_url(redis_url)
+    try:
+        assert other.dbsize() == 0
+    finally:
+        other.close()
+    assert not (stack.state_dir / "credentials.sqlite3").exists()
+
+
 @pytest.mark.parametrize(
     ("manifest", "says"),
-    [({"redis_port": None}, "Redis of its own choosing"), ({"redis_port": 0}, "does not answer")],
+    [({"redis_port": None}, "set REDIS_URL"), ({"redis_port": 0}, "does not answer")],
 )
 def test_a_stack_whose_store_cannot_be_reached_is_refused(
     tmp_path: Path, manifest: dict[str, int | None], says: str
