@@ -11,7 +11,6 @@ from app.settings import Settings
 from auth.bootstrap import ensure_first_admin
 from auth.context import AuthContext
 from auth.store import STORE_UNAVAILABLE
-from auth.validation import canonical_username
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +45,14 @@ async def ensure_first_admin_soon(
 
 
 async def _ensure_admin(auth: AuthContext, username: str, password: str) -> None:
-    if await ensure_first_admin(auth, username, password):
+    outcome = await ensure_first_admin(auth, username, password)
+    if outcome.created:
         logger.info("created the first admin", extra={"fields": {"username": username}})
-    elif await auth.users.get(canonical_username(username)) is None:
-        # Silently skipping it once left an operator whose last admin was gone
-        # with no way in and no word why.
+    elif outcome.ignored is not None:
         logger.warning(
-            "FIRST_ADMIN_USERNAME is ignored: users already exist and none is named %r; "
-            "manage users with an admin credential or `housing-api create-user`",
-            username,
+            "FIRST_ADMIN_USERNAME and FIRST_ADMIN_PASSWORD are ignored: %s; manage users with "
+            "an admin credential or `housing-api create-user`",
+            outcome.ignored,
         )
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from tests.app.conftest import ADMIN, ADMIN_PASSWORD, create_key, make_settings, password_token
+from tests.app.conftest import ADMIN, ADMIN_PASSWORD, create_key, password_token
 from tests.support.payloads import V1_FEATURES
 
 BOB = {"username": "bob", "password": "bob-has-a-long-password", "scopes": ["admin", "predict"]}
@@ -116,18 +114,3 @@ def test_bad_key_patches(store_client: TestClient, admin: dict, body: dict, stat
     assert isinstance(answer.json()["detail"], list)
     unknown = store_client.patch("/admin/keys/nope", json={"name": "x"}, headers=admin)
     assert unknown.status_code == 404
-
-
-def test_an_ignored_first_admin_is_said_in_the_log(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    state = tmp_path / "state"
-    with TestClient(create_app(make_settings(state, log_format="json"))):
-        pass
-    capsys.readouterr()
-    settings = make_settings(state, first_admin_username="someone-else", log_format="json")
-    with TestClient(create_app(settings)):
-        pass
-    out = capsys.readouterr().out
-    assert "FIRST_ADMIN_USERNAME is ignored" in out
-    assert "someone-else" in out
