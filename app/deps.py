@@ -19,6 +19,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.account.service import AccountService
+from app.admin.service import Actor, AdminService
+from app.client_ip import client_ip
 from app.errors import ApiError
 from app.middleware.edge import PRINCIPAL_STATE
 from app.ml.registry import ModelRegistry
@@ -138,3 +141,21 @@ async def user_token_caller(principal: Authenticated) -> Principal:
 
 
 RequireUserToken = Annotated[Principal, Depends(user_token_caller)]
+
+
+async def get_account_service(
+    request: Request, auth: AuthDep, throttle: Throttle, caller: RequireUserToken
+) -> AccountService:
+    return AccountService(auth, throttle, caller, client_ip(request))
+
+
+async def get_admin_service(
+    request: Request, auth: AuthDep, settings: SettingsDep, admin: RequireAdmin
+) -> AdminService:
+    """The admin actions, done as the caller from its address (for the audit trail)."""
+    actor = Actor(principal=admin, client_ip=client_ip(request))
+    return AdminService(auth, actor, settings.default_rate_limit)
+
+
+Account = Annotated[AccountService, Depends(get_account_service)]
+Admin = Annotated[AdminService, Depends(get_admin_service)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.admin.schemas import (
     AuditOut,
@@ -16,9 +16,7 @@ from app.admin.schemas import (
     UserCreate,
     UserOut,
 )
-from app.admin.service import Actor, AdminService
-from app.client_ip import client_ip
-from app.deps import AuthDep, RequireAdmin, SettingsDep
+from app.deps import Admin, AuthDep, RequireAdmin
 from app.guard import GuardedRoute
 from app.responses import PROTECTED, errors
 from auth.key_service import IssuedApiKey
@@ -26,15 +24,6 @@ from auth.key_service import IssuedApiKey
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 """On answers that carry a secret: no cache (browser, proxy) may keep it."""
 
-
-async def admin_service(
-    request: Request, auth: AuthDep, settings: SettingsDep, admin: RequireAdmin
-) -> AdminService:
-    actor = Actor(principal=admin, client_ip=client_ip(request))
-    return AdminService(auth, actor, settings.default_rate_limit)
-
-
-Admin = Annotated[AdminService, Depends(admin_service)]
 
 router = APIRouter(prefix="/admin", tags=["admin"], route_class=GuardedRoute, responses=PROTECTED)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from auth.context import AuthContext
-from auth.errors import InvalidInput, ScopeCeiling
-from auth.store.base import AlreadyExists
+from auth.errors import InvalidGrant, InvalidInput, ScopeCeiling, WrongPassword
+from auth.store.base import AlreadyExists, LastAdmin
 
 pytestmark = pytest.mark.anyio
 
@@ -104,3 +104,47 @@ async def test_changes_are_validated_and_unknown_users_are_none(context: AuthCon
     changed = await context.users.set_scopes("alice", ["admin"])
     assert changed is not None
     assert changed.scopes == {"admin"}
+
+
+async def test_changing_ones_own_password_checks_it_and_keeps_only_this_login(
+    context: AuthContext,
+) -> None:
+    await context.users.create("alice", "a long enough passphrase", ["predict"])
+    mine = await context.tokens.password_grant("alice", "a long enough passphrase")
+    other = await context.tokens.password_grant("alice", "a long enough passphrase")
+    sid = context.access_tokens.decode(mine.access_token).family_id
+    with pytest.raises(WrongPassword):
+        await context.users.change_own_password(
+            "alice", "not the passphrase", "another long passphrase", keep_family=sid
+        )
+    with pytest.raises(WrongPassword):
+        await context.users.change_own_password(
+            "nobody", "a long enough passphrase", "another long passphrase", keep_family=sid
+        )
+    with pytest.raises(InvalidInput, match="at least 15 characters"):
+        await context.users.change_own_password(
+            "alice", "a long enough passphrase", "short", keep_family=sid
+        )
+    assert await context.principals.from_access_token(other.access_token) is not None
+
+    await context.users.change_own_password(
+        "ALICE", "a long enough passphrase", "another long passphrase", keep_family=sid
+    )
+    assert await context.principals.from_access_token(mine.access_token) is not None
+    assert await context.principals.from_access_token(other.access_token) is None
+    await context.tokens.refresh_grant(mine.refresh_token)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.refresh_grant(other.refresh_token)
+    with pytest.raises(InvalidGrant):
+        await context.tokens.password_grant("alice", "a long enough passphrase")
+    await context.tokens.password_grant("alice", "another long passphrase")
+
+
+async def test_the_last_admin_is_kept_through_the_service(context: AuthContext) -> None:
+    await context.users.create("root", "a long enough passphrase", ["admin", "predict"])
+    with pytest.raises(LastAdmin):
+        await context.users.delete("root")
+    with pytest.raises(LastAdmin):
+        await context.users.set_scopes("root", ["predict"])
+    await context.users.create("second", "a long enough passphrase", ["admin"])
+    assert await context.users.delete("root") is True

@@ -107,3 +107,18 @@ def test_guessing_the_current_password_is_throttled_like_a_login(tmp_path: Path)
         # The same budget as /token: the right password is refused there now too.
         form = {"grant_type": "password", "username": ADMIN, "password": ADMIN_PASSWORD}
         assert client.post("/token", data=form).status_code == 429
+
+
+def test_failures_at_token_hold_this_endpoint_off_too(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "state", login_failure_limit="2/minute")
+    with TestClient(create_app(settings)) as client:
+        session = login(client)
+        wrong = {"grant_type": "password", "username": ADMIN, "password": "a-wrong-guess-here"}
+        assert [client.post("/token", data=wrong).status_code for _ in range(2)] == [400, 400]
+        refused = change(client, session, ADMIN_PASSWORD, NEW)
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0
+        assert refused.headers["ratelimit-policy"].startswith('"login"')
+        # Refused before anything was verified or changed.
+        predicted = client.post("/v1/predict", json=V1_FEATURES, headers=bearer(session))
+        assert predicted.status_code == 200
