@@ -21,7 +21,7 @@ from auth.principal import Principal
 
 logger = logging.getLogger(__name__)
 
-WRONG_PASSWORD = "current_password is wrong"  # noqa: S105 (a message, not a password)
+WRONG_CURRENT_MESSAGE = "current_password is wrong"
 
 
 class AccountService:
@@ -53,7 +53,7 @@ class AccountService:
                 )
             except WrongPassword:
                 await self._throttle.record_failure(self._client_ip, username)
-                raise ApiError(400, WRONG_PASSWORD) from None
+                raise ApiError(400, WRONG_CURRENT_MESSAGE) from None
             except InvalidInput as exc:
                 raise ApiError(400, f"new_password refused: {exc}") from None
         logger.info(
